@@ -1,0 +1,56 @@
+# Circles: `make run` to use it, `make test` to test it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The test suite runs on the real services; override to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/circles
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+# The benchmarks use their own Redis database (tests take 1, 2, ... one per xdist worker).
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/10
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test bench lint install install-test services browser smoke clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
+
+services:
+	@bash scripts/ensure-services.sh
+
+browser:
+	@bash scripts/ensure-browser.sh
+
+test: install-test services browser
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup \
+		--cov --cov-report=term:skip-covered --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
+
+bench: install-test services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench $(BENCH_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var/static .pytest_cache

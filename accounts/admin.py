@@ -1,0 +1,101 @@
+"""Django admin for accounts: people (with a ban action), tokens, the graph, circles."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import (
+    ApiToken,
+    Block,
+    Circle,
+    CircleInvite,
+    CircleMembership,
+    Follow,
+    FollowRequest,
+    User,
+)
+from accounts.services import user_ban
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    raw_id_fields = ("avatar",)
+    ordering = ("username",)
+    list_display = ("username", "email", "display_name", "is_private", "is_staff", "is_active")
+    list_filter = ("is_private", "is_staff", "is_active")
+    search_fields = ("username", "email", "display_name")
+    readonly_fields = ("last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Profile", {"fields": ("email", "display_name", "bio", "avatar", "is_private")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"fields": ("username", "email", "password1", "password2")}),)
+    actions = ["ban"]
+
+    @admin.action(description="Ban: deactivate, end sessions, delete API tokens")
+    def ban(self, request, queryset):
+        banned = 0
+        for user in queryset.exclude(pk=request.user.pk):
+            user_ban(user=user)
+            banned += 1
+        self.message_user(request, f"Banned {banned} account(s).", messages.SUCCESS)
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, "You can't ban yourself.", messages.WARNING)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "created_at", "last_used_at")
+    search_fields = ("user__username", "name")
+    readonly_fields = ("key_hash", "created_at", "last_used_at")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Follow)
+class FollowAdmin(admin.ModelAdmin):
+    list_display = ("follower", "following", "created_at")
+    search_fields = ("follower__username", "following__username")
+    list_select_related = ("follower", "following")
+    autocomplete_fields = ("follower", "following")
+    date_hierarchy = "created_at"
+
+
+@admin.register(FollowRequest)
+class FollowRequestAdmin(admin.ModelAdmin):
+    list_display = ("requester", "target", "created_at")
+    search_fields = ("requester__username", "target__username")
+    list_select_related = ("requester", "target")
+    autocomplete_fields = ("requester", "target")
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin):
+    list_display = ("blocker", "blocked", "created_at")
+    search_fields = ("blocker__username", "blocked__username")
+    list_select_related = ("blocker", "blocked")
+    autocomplete_fields = ("blocker", "blocked")
+
+
+class CircleMembershipInline(admin.TabularInline):
+    model = CircleMembership
+    extra = 0
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created_at",)
+
+
+class CircleInviteInline(admin.TabularInline):
+    model = CircleInvite
+    extra = 0
+    autocomplete_fields = ("invitee", "invited_by")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Circle)
+class CircleAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "created_at")
+    search_fields = ("name", "owner__username")
+    list_select_related = ("owner",)
+    autocomplete_fields = ("owner",)
+    inlines = [CircleMembershipInline, CircleInviteInline]

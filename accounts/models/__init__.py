@@ -1,0 +1,42 @@
+"""Accounts' tables, by sub-domain: users and tokens, the social graph, circles."""
+
+from accounts.models.circles import (
+    CIRCLE_MAX_PEOPLE,
+    Circle,
+    CircleInvite,
+    CircleMembership,
+    CircleQuerySet,
+    CircleRole,
+)
+from accounts.models.graph import Block, Follow, FollowRequest, FollowState
+from accounts.models.users import (
+    RESERVED_USERNAMES,
+    USERNAME_PATTERN,
+    ApiToken,
+    CirclesUserManager,
+    User,
+    UserQuerySet,
+    hash_token,
+    validate_username,
+)
+
+__all__ = [
+    "CIRCLE_MAX_PEOPLE",
+    "RESERVED_USERNAMES",
+    "USERNAME_PATTERN",
+    "ApiToken",
+    "Block",
+    "Circle",
+    "CircleInvite",
+    "CircleMembership",
+    "CircleQuerySet",
+    "CircleRole",
+    "CirclesUserManager",
+    "Follow",
+    "FollowRequest",
+    "FollowState",
+    "User",
+    "UserQuerySet",
+    "hash_token",
+    "validate_username",
+]

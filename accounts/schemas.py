@@ -1,0 +1,227 @@
+"""Shapes of the accounts API (see shared/API.md, "Objects")."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.urls import reverse
+from ninja import Schema
+from pydantic import Field, model_serializer
+
+from accounts.selectors import user_relationship
+
+# --- users ----------------------------------------------------------------------------
+
+
+def avatar_url(user, rendition: str = "small") -> str | None:
+    """A person's avatar URL (the checked media URL), or None. `avatar` is only ever set
+    to an image whose renditions are ready."""
+    if not user.avatar_id:
+        return None
+    kwargs = {"image_id": user.avatar_id, "rendition": rendition, "fmt": "jpeg"}
+    return reverse("posts:media", kwargs=kwargs)
+
+
+class UserSummaryOut(Schema):
+    """user-summary: {id, username, display_name, avatar}."""
+
+    id: str
+    username: str
+    display_name: str
+    avatar: str | None
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return str(obj.pk)
+
+    @staticmethod
+    def resolve_avatar(obj) -> str | None:
+        return avatar_url(obj)
+
+
+class RelationshipOut(Schema):
+    following: bool
+    followed_by: bool
+    requested: bool
+    blocking: bool
+
+
+class UserOut(UserSummaryOut):
+    """user: the summary plus profile, counts and (not for yourself) relationship.
+
+    Built from users annotated by accounts.selectors.user_annotate_profile."""
+
+    bio: str
+    is_private: bool
+    followers_count: int
+    following_count: int
+    posts_count: int
+    relationship: RelationshipOut | None = None
+
+    @staticmethod
+    def resolve_relationship(obj):
+        return user_relationship(obj)
+
+    @model_serializer(mode="wrap")
+    def _leave_out_own_relationship(self, handler):
+        data = handler(self)
+        if data.get("relationship") is None:
+            data.pop("relationship", None)
+        return data
+
+
+class RegisterIn(Schema):
+    username: str = Field(max_length=150)
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=4096)
+    display_name: str = Field("", max_length=60)
+
+
+class LoginIn(Schema):
+    username: str = Field(max_length=254)
+    password: str = Field(max_length=4096)
+
+
+class ProfileIn(Schema):
+    display_name: str | None = None
+    bio: str | None = None
+    is_private: bool | None = None
+
+
+class TokenIn(Schema):
+    username: str = Field(max_length=254)
+    password: str = Field(max_length=4096)
+    name: str = Field("", max_length=60)
+
+
+class TokenOut(Schema):
+    id: str
+    token: str
+
+
+class TicketOut(Schema):
+    ticket: str
+
+
+# --- graph ----------------------------------------------------------------------------
+
+
+class FollowStateOut(Schema):
+    state: Literal["following", "requested"]
+
+
+class FollowRequestOut(Schema):
+    """{id, user, created_at}: built from requesters annotated with request_id/listed_at."""
+
+    id: str
+    user: UserOut
+    created_at: datetime
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return str(obj.request_id)
+
+    @staticmethod
+    def resolve_user(obj):
+        return obj
+
+    @staticmethod
+    def resolve_created_at(obj):
+        return obj.listed_at
+
+
+# --- circles --------------------------------------------------------------------------
+
+
+class CircleSummaryOut(Schema):
+    id: str
+    name: str
+    description: str
+    owner: UserSummaryOut
+    member_count: int
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return str(obj.pk)
+
+
+class CircleOut(CircleSummaryOut):
+    """circle: {id, name, description, owner, role (yours), member_count, conversation_id}."""
+
+    role: Literal["owner", "admin", "member"] | None
+    conversation_id: str | None
+
+    @staticmethod
+    def resolve_role(obj):
+        return obj.viewer_role
+
+    @staticmethod
+    def resolve_conversation_id(obj):
+        return str(obj.chat_id) if obj.chat_id else None
+
+
+class CircleIn(Schema):
+    name: str = Field(max_length=1000)
+    description: str = Field("", max_length=3000)
+
+
+class CirclePatchIn(Schema):
+    name: str | None = Field(None, max_length=1000)
+    description: str | None = Field(None, max_length=3000)
+
+
+class UsernameIn(Schema):
+    username: str = Field(max_length=254)
+
+
+class RoleIn(Schema):
+    role: Literal["admin", "member"]
+
+
+class MemberOut(Schema):
+    """{user, role, joined_at}: built from members annotated with circle_role/listed_at."""
+
+    user: UserOut
+    role: Literal["owner", "admin", "member"]
+    joined_at: datetime
+
+    @staticmethod
+    def resolve_user(obj):
+        return obj
+
+    @staticmethod
+    def resolve_role(obj):
+        return obj.circle_role
+
+    @staticmethod
+    def resolve_joined_at(obj):
+        return obj.listed_at
+
+
+class CircleInviteOut(Schema):
+    """A pending invitation as the circle sees it: {id, user, invited_by, created_at}."""
+
+    id: str
+    user: UserSummaryOut
+    invited_by: UserSummaryOut
+    created_at: datetime
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return str(obj.pk)
+
+    @staticmethod
+    def resolve_user(obj):
+        return obj.invitee
+
+
+class MyInviteOut(Schema):
+    """An invitation as the invitee sees it: {id, circle, invited_by, created_at}."""
+
+    id: str
+    circle: CircleSummaryOut
+    invited_by: UserSummaryOut
+    created_at: datetime
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return str(obj.pk)

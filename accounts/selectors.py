@@ -1,0 +1,364 @@
+"""Reads about accounts that carry a rule or feed a page.
+
+The two rules later issues reuse live here and nowhere else:
+- `user_content_visible(viewer=, owner=)`: may viewer see owner's content? (built on
+  `User.objects.content_visible_to(viewer)`, the QuerySet form for feeds and lists);
+- `circle_has_member(circle=, user=)`: is user in the circle? (built on
+  `Circle.objects.with_member(user)`).
+
+Lists return `circles.pagination.PageResult` pages, keyset-paginated newest first, in a
+constant number of queries: counts and relationship flags are annotated in the same query.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import (
+    ApiToken,
+    Block,
+    Circle,
+    CircleInvite,
+    CircleMembership,
+    Follow,
+    FollowRequest,
+    User,
+    hash_token,
+)
+from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
+
+# --- tokens ---------------------------------------------------------------------------
+
+
+def user_for_api_token(raw: str) -> User | None:
+    """The active owner of a bearer token, or None for unknown/revoked tokens."""
+    if not raw or len(raw) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:
+    """The user's tokens, newest first (for the settings page)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+# --- the rules ------------------------------------------------------------------------
+
+
+def _is_anonymous(viewer) -> bool:
+    return viewer is None or not viewer.is_authenticated
+
+
+def user_content_visible(*, viewer, owner: User) -> bool:
+    """May viewer see owner's content (posts, stories, follower lists)?
+
+    Yourself; otherwise owner is active, neither has blocked the other, and the account
+    is public or viewer is an approved follower. The rule itself is the QuerySet filter
+    `User.objects.content_visible_to(viewer)`; this asks it about one person.
+    """
+    return User.objects.content_visible_to(viewer).filter(pk=owner.pk).exists()
+
+
+def circle_has_member(*, circle: Circle, user) -> bool:
+    """Is user in circle (any role)? Pending invitees are not. Built on
+    `Circle.objects.with_member(user)`, which circle posts, stories, albums and chat use."""
+    return Circle.objects.with_member(user).filter(pk=circle.pk).exists()
+
+
+def block_exists_between(*, user: User, other: User) -> bool:
+    """Has either blocked the other?"""
+    return Block.objects.filter(
+        Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)
+    ).exists()
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Relationship:
+    following: bool
+    followed_by: bool
+    requested: bool
+    blocking: bool
+
+
+def user_posts_count_expression(*, viewer):
+    """posts_count of a user, as an annotation: their posts viewer may see (so the count
+    never reveals how many followers-only or circle posts someone has)."""
+    from posts.models import Post, PostStatus
+
+    return _count_of(Post.objects.visible_to(viewer).filter(status=PostStatus.PUBLISHED), "author")
+
+
+def _count_of(queryset: QuerySet, field: str):
+    """A correlated COUNT(*) of queryset's rows whose `field` is the outer user."""
+    counted = (
+        queryset.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def user_annotate_profile(users: QuerySet, *, viewer) -> QuerySet:
+    """Add what a user object shows, in the same query: followers_count, following_count,
+    posts_count, is_self and the relationship flags rel_following, rel_followed_by,
+    rel_requested, rel_blocking (viewer's point of view).
+
+    Counts are index-only counts of follow rows (a banned account's follows still count,
+    though lists leave banned people out): joining users to drop them costs ~10× more on
+    a 10k-user graph, and bans are rare and reversible."""
+    users = users.annotate(
+        followers_count=_count_of(Follow.objects.all(), "following"),
+        following_count=_count_of(Follow.objects.all(), "follower"),
+        posts_count=user_posts_count_expression(viewer=viewer),
+    )
+    if _is_anonymous(viewer):
+        false = Value(False, output_field=BooleanField())
+        return users.annotate(
+            is_self=false,
+            rel_following=false,
+            rel_followed_by=false,
+            rel_requested=false,
+            rel_blocking=false,
+        )
+    return users.annotate(
+        is_self=ExpressionWrapper(Q(pk=viewer.pk), output_field=BooleanField()),
+        rel_following=Exists(Follow.objects.filter(follower=viewer, following=OuterRef("pk"))),
+        rel_followed_by=Exists(Follow.objects.filter(follower=OuterRef("pk"), following=viewer)),
+        rel_requested=Exists(FollowRequest.objects.filter(requester=viewer, target=OuterRef("pk"))),
+        rel_blocking=Exists(Block.objects.filter(blocker=viewer, blocked=OuterRef("pk"))),
+    )
+
+
+def user_relationship(user: User) -> Relationship | None:
+    """The relationship of a user annotated by user_annotate_profile; None for yourself."""
+    if user.is_self:
+        return None
+    return Relationship(
+        following=user.rel_following,
+        followed_by=user.rel_followed_by,
+        requested=user.rel_requested,
+        blocking=user.rel_blocking,
+    )
+
+
+def user_relationship_map(*, viewer: User, user_ids) -> dict:
+    """{user_id: Relationship} for many users in one query (for other apps' lists)."""
+    users = user_annotate_profile(User.objects.filter(pk__in=list(user_ids)), viewer=viewer)
+    return {user.pk: user_relationship(user) for user in users}
+
+
+def user_get_visible(*, username: str, viewer) -> User:
+    """The user behind username, if viewer may know they exist; else Http404.
+
+    Unknown, banned, and people who blocked viewer are all simply not found.
+    """
+    user = User.objects.visible_to(viewer).filter(username=(username or "").lower()).first()
+    if user is None:
+        raise Http404
+    return user
+
+
+def user_get_profile(*, username: str, viewer) -> User:
+    """Like user_get_visible, annotated for display (counts and relationship)."""
+    users = User.objects.visible_to(viewer).filter(username=(username or "").lower())
+    user = user_annotate_profile(users, viewer=viewer).first()
+    if user is None:
+        raise Http404
+    return user
+
+
+def _require_content_visible(*, viewer, owner: User) -> None:
+    if not user_content_visible(viewer=viewer, owner=owner):
+        raise PermissionDenied("This account is private.")
+
+
+def _user_page(users: QuerySet, *, viewer, cursor, limit) -> PageResult:
+    users = user_annotate_profile(users, viewer=viewer)
+    return paginate(users, cursor=cursor, limit=limit, time_field="listed_at")
+
+
+def user_list_followers(
+    *, user: User, viewer, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """Who follows user, most recent follow first. A private account's lists are content:
+    people who may not see it get PermissionDenied (the profile itself stays visible)."""
+    _require_content_visible(viewer=viewer, owner=user)
+    users = (
+        User.objects.visible_to(viewer)
+        .filter(follows_given__following=user)
+        .annotate(listed_at=F("follows_given__created_at"))
+    )
+    return _user_page(users, viewer=viewer, cursor=cursor, limit=limit)
+
+
+def user_list_following(
+    *, user: User, viewer, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """Whom user follows, most recent follow first; same visibility as the followers list."""
+    _require_content_visible(viewer=viewer, owner=user)
+    users = (
+        User.objects.visible_to(viewer)
+        .filter(follows_received__follower=user)
+        .annotate(listed_at=F("follows_received__created_at"))
+    )
+    return _user_page(users, viewer=viewer, cursor=cursor, limit=limit)
+
+
+def follow_request_list_incoming(
+    *, user: User, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """Requests to follow user's private account, newest first. Items are the requesters
+    (annotated users) carrying `request_id` and `listed_at` (when they asked)."""
+    users = (
+        User.objects.visible_to(user)
+        .filter(follow_requests_sent__target=user)
+        .annotate(
+            listed_at=F("follow_requests_sent__created_at"),
+            request_id=F("follow_requests_sent__id"),
+        )
+    )
+    return _user_page(users, viewer=user, cursor=cursor, limit=limit)
+
+
+def follow_request_count_incoming(*, user: User) -> int:
+    """How many people wait for user's approval (for a badge)."""
+    return FollowRequest.objects.filter(target=user, requester__is_active=True).count()
+
+
+def block_list_for_user(
+    *, user: User, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """The people user blocks, most recent first (annotated users with `listed_at`)."""
+    users = User.objects.filter(is_active=True, blocks_received__blocker=user).annotate(
+        listed_at=F("blocks_received__created_at")
+    )
+    return _user_page(users, viewer=user, cursor=cursor, limit=limit)
+
+
+# --- circles --------------------------------------------------------------------------
+
+
+def circle_annotate_for_viewer(circles: QuerySet, *, viewer) -> QuerySet:
+    """Add owner (joined), member_count, viewer_role (None when not a member) and chat_id
+    (the circle's group conversation, from messaging; None until it exists)."""
+    member_count = _circle_count_of(CircleMembership.objects.all())
+    role = CircleMembership.objects.filter(circle=OuterRef("pk"), user=viewer).values("role")[:1]
+    return circles.select_related("owner").annotate(
+        member_count=member_count, viewer_role=Subquery(role), chat_id=F("conversation__id")
+    )
+
+
+def _circle_count_of(queryset: QuerySet, outer: str = "pk"):
+    """A correlated COUNT(*) of queryset's rows in the outer circle (outer: its id field)."""
+    counted = (
+        queryset.filter(circle=OuterRef(outer))
+        .order_by()
+        .values("circle")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def circle_get_for_member(*, circle_id, viewer) -> Circle:
+    """A circle viewer is a member of, annotated for display; Http404 for anyone else
+    (outsiders, pending invitees, malformed ids)."""
+    circles = Circle.objects.with_member(viewer).filter(pk=_uuid_or_404(circle_id))
+    circle = circle_annotate_for_viewer(circles, viewer=viewer).first()
+    if circle is None:
+        raise Http404
+    return circle
+
+
+def circle_list_for_user(
+    *, user: User, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """The circles user is in, most recently joined first."""
+    circles = Circle.objects.with_member(user).annotate(listed_at=F("memberships__created_at"))
+    circles = circle_annotate_for_viewer(circles, viewer=user)
+    return paginate(circles, cursor=cursor, limit=limit, time_field="listed_at")
+
+
+def circle_member_list(
+    *, circle: Circle, viewer, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """The members of a circle viewer is in (annotated users with `circle_role` and
+    `listed_at` = when they joined), newest first. Http404 for non-members."""
+    if not circle_has_member(circle=circle, user=viewer):
+        raise Http404
+    users = (
+        User.objects.visible_to(viewer)
+        .filter(circle_memberships__circle=circle)
+        .annotate(
+            listed_at=F("circle_memberships__created_at"),
+            circle_role=F("circle_memberships__role"),
+        )
+    )
+    return _user_page(users, viewer=viewer, cursor=cursor, limit=limit)
+
+
+def circle_invite_list_for_circle(
+    *, circle: Circle, viewer, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """Pending invitations of a circle viewer is in, newest first. Http404 otherwise."""
+    if not circle_has_member(circle=circle, user=viewer):
+        raise Http404
+    invites = CircleInvite.objects.filter(circle=circle).select_related("invitee", "invited_by")
+    return paginate(invites, cursor=cursor, limit=limit)
+
+
+def circle_invite_list_for_user(
+    *, user: User, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """Invitations waiting for user's answer, newest first; each invite's circle carries
+    member_count and owner."""
+    invites = (
+        CircleInvite.objects.filter(invitee=user)
+        .select_related("circle__owner", "invited_by")
+        .annotate(circle_member_count=_circle_count_of(CircleMembership.objects, "circle_id"))
+    )
+    page = paginate(invites, cursor=cursor, limit=limit)
+    for invite in page.items:
+        invite.circle.member_count = invite.circle_member_count
+        invite.circle.viewer_role = None
+    return page
+
+
+def circle_invite_count_for_user(*, user: User) -> int:
+    """How many circle invitations wait for user (for a badge)."""
+    return CircleInvite.objects.filter(invitee=user).count()
+
+
+def _uuid_or_404(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Http404 from exc

@@ -1,0 +1,255 @@
+"""Writes about people: registration, sign-in and sessions, profile and avatar, API tokens
+and realtime tickets."""
+
+import secrets
+import uuid
+
+from django.contrib import auth
+from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import Http404
+
+from accounts.models import ApiToken, Follow, FollowRequest, User, hash_token, validate_username
+from circles.errors import ApiError
+from circles.queue import enqueue_on_commit
+from circles.ratelimits import enforce
+from circles.realtime import publish_on_commit, user_group
+
+TICKET_TTL_SECONDS = 30
+
+
+def _uuid_or_404(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+def _lock_users(*users: User) -> dict:
+    """Lock the users' rows (FOR NO KEY UPDATE, in id order) for the current transaction;
+    returns {id: fresh user}. Writes about a pair of people serialize on this."""
+    rows = User.objects.select_for_update(no_key=True).filter(pk__in=[u.pk for u in users])
+    return {user.pk: user for user in rows.order_by("pk")}
+
+
+# --- registration, sign-in and sessions ------------------------------------------------
+
+
+def user_create(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    """Register a person. Username is stored lowercase; duplicate usernames or emails
+    (case-insensitive) and weak passwords raise ValidationError naming the field."""
+    user = User(
+        username=(username or "").strip().lower(),
+        email=User.objects.normalize_email((email or "").strip()).lower(),
+        display_name=(display_name or "").strip(),
+    )
+    errors: dict[str, list[str]] = {}
+    exclude = ["password"]
+    if user.username:
+        try:
+            validate_username(user.username)
+        except ValidationError as exc:  # one clear message, not one per validator
+            errors["username"], exclude = list(exc.messages), [*exclude, "username"]
+    try:
+        user.full_clean(exclude=exclude, validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if "email" not in errors and User.objects.filter(email__iexact=user.email).exists():
+        errors["email"] = ["That email is already registered."]
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save(force_insert=True)
+    except IntegrityError as exc:  # a concurrent registration won the race
+        if User.objects.filter(username=user.username).exists():
+            raise ValidationError({"username": ["That username is taken."]}) from exc
+        raise ValidationError({"email": ["That email is already registered."]}) from exc
+    return user
+
+
+def user_authenticate(*, request, username: str, password: str) -> User:
+    """Check credentials under the login rate limit: 5 tries a minute per client IP and
+    per username (Redis, django-ratelimit), over → Ratelimited (429 + Retry-After).
+    A wrong password, an unknown user and a banned user all get the same answer."""
+    username = (username or "").strip().lower()
+    enforce(request, "login", key="ip")
+    enforce(request, "login", key=f"username:{username}")
+    user = auth.authenticate(request, username=username, password=password)
+    if user is None:
+        raise ApiError(400, "invalid_credentials", "Wrong username or password.")
+    return user
+
+
+def user_login(*, request, username: str, password: str) -> User:
+    """user_authenticate, then start a session (new session key, CSRF token rotated)."""
+    user = user_authenticate(request=request, username=username, password=password)
+    auth.login(request, user)
+    return user
+
+
+def user_logout(*, request, everywhere: bool = False) -> None:
+    """End this session (and with everywhere=True every other one too), and close the
+    person's open sockets; sockets of sessions still valid simply reconnect. A bearer
+    token is not a session: revoke it with api_token_revoke (everywhere=True still ends
+    all the person's browser sessions)."""
+    user = request.user
+    signed_in_by_session = auth.SESSION_KEY in request.session
+    if everywhere and user.is_authenticated:
+        user_sessions_end(user=user)
+    elif signed_in_by_session and user.is_authenticated:
+        publish_on_commit(user_group(user.pk), {"type": "session.ended"})
+    auth.logout(request)
+
+
+def user_sessions_end(*, user: User, keep_session=None) -> None:
+    """End the person's sessions, except keep_session if given, and close their sockets.
+
+    Mechanism: Django stores a hash of the user's credentials in each session at login
+    and checks it on every request, page, API call and WebSocket handshake alike; our
+    User mixes `session_epoch` into that hash (User.get_session_auth_hash). Bumping the
+    epoch makes every existing session fail the check, so it is flushed on its next use —
+    whatever the session backend, on every host, with no session table to keep. The
+    session to keep gets a new key and the new hash. Then `session.ended` is published to
+    the user's group: the consumer closes every socket of that user (a socket whose
+    session is still valid reconnects). API tokens are separate credentials: revoke them
+    with api_token_revoke (user_ban deletes them all).
+    """
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    if keep_session is not None:
+        keep_session.cycle_key()
+        keep_session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    publish_on_commit(user_group(user.pk), {"type": "session.ended"})
+
+
+def user_password_set(*, user: User, password: str, keep_session=None) -> None:
+    """Set a new password (change or reset): validated, then every other session ends
+    (keep_session, the one that made the change, stays signed in)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}) from exc
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        user_sessions_end(user=user, keep_session=keep_session)
+
+
+def user_ban(*, user: User) -> None:
+    """Ban: deactivate, end every session, delete every API token, close the sockets."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        ApiToken.objects.filter(user=user).delete()
+        user_sessions_end(user=user)
+
+
+# --- profile --------------------------------------------------------------------------
+
+
+def user_update(
+    *,
+    user: User,
+    display_name: str | None = None,
+    bio: str | None = None,
+    is_private: bool | None = None,
+) -> User:
+    """Change the profile; None leaves a field as it is. Going public approves every
+    pending follow request (they become follows), as people expect."""
+    with transaction.atomic():
+        locked = _lock_users(user)[user.pk]
+        went_public = locked.is_private and is_private is False
+        if display_name is not None:
+            user.display_name = display_name.strip()
+        if bio is not None:
+            user.bio = bio.strip()
+        if is_private is not None:
+            user.is_private = is_private
+        user.full_clean(exclude=["password", "username", "email", "avatar"])
+        user.save(update_fields=["display_name", "bio", "is_private"])
+        if went_public:
+            requests = FollowRequest.objects.filter(target=user)
+            Follow.objects.bulk_create(
+                [Follow(follower_id=r.requester_id, following=user) for r in requests],
+                ignore_conflicts=True,
+            )
+            requests.delete()
+    return user
+
+
+# Magic bytes of the formats the image pipeline accepts (the file name is never trusted).
+def user_avatar_set(*, user: User, file) -> User:
+    """Take a new avatar through the image pipeline: checked (≤ 10 MB, a real image by
+    its bytes) and stored privately now, shown once processed (user_avatar_apply)."""
+    from posts import services as posts_services  # posts' services import accounts' models
+    from posts.models import ImagePurpose
+    from posts.tasks import image_process_task
+
+    posts_services.image_check_upload(file)
+    image = posts_services.image_store_original(
+        owner=user, upload=file, purpose=ImagePurpose.AVATAR, alt=f"{user.username}'s avatar"
+    )
+    with transaction.atomic():
+        image.save()
+        enqueue_on_commit(image_process_task, str(image.pk))
+    return user
+
+
+def user_avatar_apply(*, image) -> None:
+    """Make a processed avatar image current, and remove the one it replaces. An older
+    upload finishing after a newer one does not win."""
+    from posts import services as posts_services
+
+    with transaction.atomic():
+        user = User.objects.select_for_update(of=("self",)).get(pk=image.owner_id)
+        previous = user.avatar  # the lock is on the user row; this reads the image after
+        if previous is not None and previous.created_at > image.created_at:
+            posts_services.image_delete(image=image)
+            return
+        user.avatar = image
+        user.save(update_fields=["avatar"])
+        if previous is not None:
+            posts_services.image_delete(image=previous)
+
+
+# --- API tokens and realtime tickets ---------------------------------------------------
+
+
+def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Make a token; the raw value is returned once and only its hash is stored."""
+    raw = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name[:60], key_hash=hash_token(raw))
+    return token, raw
+
+
+def api_token_revoke(*, user: User, token_id) -> None:
+    """Delete one of user's tokens. Someone else's (or a malformed) id is not found."""
+    deleted, _ = ApiToken.objects.filter(user=user, id=_uuid_or_404(token_id)).delete()
+    if not deleted:
+        raise Http404
+
+
+def realtime_ticket_create(*, user: User) -> str:
+    """A single-use ticket, valid 30 s, to open /ws/?ticket=… without the session cookie."""
+    ticket = secrets.token_urlsafe(32)
+    cache.set(f"circles:ws-ticket:{hash_token(ticket)}", str(user.pk), TICKET_TTL_SECONDS)
+    return ticket
+
+
+def realtime_ticket_redeem(*, ticket: str) -> User | None:
+    """The ticket's active user, or None. Only the first redeemer wins the delete."""
+    key = f"circles:ws-ticket:{hash_token(ticket)}"
+    user_id = cache.get(key)
+    if user_id is None or not cache.delete(key):
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()

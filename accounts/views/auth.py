@@ -1,0 +1,140 @@
+"""Register, log in, log out, change and reset the password. Sign-in goes through
+accounts.services, so the login rate limit and its single "wrong username or password"
+answer are the same here as in the API."""
+
+from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from accounts import services
+from accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
+from accounts.views.edges import REFUSALS, refusal, render_page, safe_next
+from circles.ratelimits import enforce
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@sensitive_post_parameters("password", "password_again")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request):
+    next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(next_url)
+    form, status = RegisterForm(request.POST or None), 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            try:
+                user = services.user_create(**form.service_kwargs())
+                auth.login(request, user, backend=MODEL_BACKEND)
+                messages.success(request, f"Welcome to Circles, {user.name}!")
+                return redirect(next_url)
+            except REFUSALS as exc:
+                form.add_refusal(exc, refusal(exc)[1])
+    context = {"form": form, "next": safe_next(request)}
+    return render(request, "accounts/register.html", context, status=status)
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request):
+    """5 tries a minute per username and per client address (429 + Retry-After)."""
+    next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(next_url)
+    form, status, headers = LoginForm(request.POST or None), 200, {}
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            try:
+                services.user_login(request=request, **form.cleaned_data)
+                return redirect(next_url)
+            except REFUSALS as exc:
+                status, message, headers = refusal(exc)
+                form.add_refusal(exc, message)
+    context = {"form": form, "next": safe_next(request)}
+    return render_page(request, "registration/login.html", context, status=status, headers=headers)
+
+
+@require_http_methods(["GET", "POST"])
+def logout(request):
+    """GET asks (changes nothing); POST logs out, with everywhere=1 every session."""
+    if request.method == "GET":
+        return render(request, "accounts/logout.html")
+    services.user_logout(request=request, everywhere=request.POST.get("everywhere") == "1")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    """The other sessions end (the service does it); this one stays signed in."""
+    form, status = PasswordChangeForm(request.user, request.POST or None), 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            try:
+                services.user_password_set(
+                    user=request.user,
+                    password=form.cleaned_data["new_password1"],
+                    keep_session=request.session,
+                )
+                messages.success(request, "Password changed. Your other sessions were ended.")
+                return redirect("accounts:settings")
+            except REFUSALS as exc:
+                form.add_refusal(exc, refusal(exc)[1])
+    return render(request, "accounts/password_change.html", {"form": form}, status=status)
+
+
+# --- password reset by email: Django's views, our templates and our password service ----
+
+
+class RateLimitedPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset view, limited per address and per email so it cannot be used to
+    flood someone's inbox (a Ratelimited becomes a 429 page via RatelimitMiddleware)."""
+
+    def form_valid(self, form):
+        enforce(self.request, "password_reset", key="ip")
+        enforce(self.request, "password_reset", key=f"email:{form.cleaned_data['email'].lower()}")
+        return super().form_valid(form)
+
+
+password_reset = RateLimitedPasswordResetView.as_view(
+    template_name="registration/password_reset_form.html",
+    email_template_name="registration/password_reset_email.txt",
+    subject_template_name="registration/password_reset_subject.txt",
+    success_url=reverse_lazy("accounts:password_reset_done"),
+)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(
+    template_name="registration/password_reset_done.html"
+)
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="registration/password_reset_complete.html"
+)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        # the service, not form.save(): it also ends every session and closes sockets
+        services.user_password_set(user=form.user, password=form.cleaned_data["new_password1"])
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return redirect(self.get_success_url())
+
+
+password_reset_confirm = PasswordResetConfirmView.as_view()

@@ -1,0 +1,299 @@
+"""The home feed at 10,000 people / 200,000 posts / ~150 follows each: the feed API and the
+HTML home page at a steady rate from the separate load process, against uvicorn with
+several workers on PostgreSQL and Redis; SQL queries per page; and the measurements that
+chose the feed's design (posts/selectors.py, post_list_for_feed).
+
+The dataset is `seed_demo --users 10000` + `seed_posts --posts 200000`, made on the first
+run (a few minutes, printed) and kept in circles_bench. Requests are spread over SAMPLE
+people with non-empty feeds, cycled in a shuffled order: the API authenticates with a
+Bearer token per person, the page with a session cookie per person.
+
+The feed's server runs WORKERS uvicorn workers (more when --workers asks for more), with
+the settings as they are (CONN_MAX_AGE=0: a new database connection per request — under
+ASGI each request runs in its own thread, so persistent connections pile up instead of
+being reused; a connection pool would need a settings change).
+
+Feed models, measured in this process on the same data (rows "model/…"):
+- pull: the candidates of a page from PostgreSQL (one LATERAL query over the people
+  followed), then the page query with Post.objects.visible_to;
+- fan-out: the same page with its candidates read from a per-person Redis sorted set
+  (what fan-out-on-write would keep), then the same page query — visibility has to be
+  checked on read either way;
+- fan-out write: putting one new post into 150 followers' sorted sets (one pipeline);
+- per-person cache: a page served whole from Redis — only a hit when the same person
+  asks again within the TTL (≤ 5 s for the freshness promise).
+
+Run alone: `python -m bench feed [--rate R] [--duration D] [--workers W]`.
+"""
+
+import random
+import sys
+import time
+import uuid
+
+from bench.harness import Bench, Result, Server, get
+
+DESCRIPTION = "feed API and home page at 100 rps for 30 s over 10k people / 200k posts"
+
+USERS = 10_000
+POSTS = 200_000
+SAMPLE = 1_000
+RATE = 100.0
+DURATION_S = 30.0
+WORKERS = 4
+MODEL_SAMPLE = 300
+FANOUT_LIST = 500  # entries a fan-out list would keep per person
+FANOUT_PREFIX = "bench:fanout:"
+
+
+def run(bench: Bench) -> list[Result]:
+    _ensure_dataset()
+    people = _sample_people()
+    results = _model_rows(people[:MODEL_SAMPLE])
+    _print_queries_per_page(people[0])
+    _warm(people)
+    tokens, sessions = _tokens(people), _sessions(people)
+    order = list(range(len(people)))
+    random.Random(5).shuffle(order)
+    api = [get("/api/v1/feed", Authorization=f"Bearer {tokens[i]}") for i in order]
+    pages = [get("/", Cookie=f"sessionid={sessions[i]}") for i in order]
+    workers = max(WORKERS, bench.server.workers)
+    try:
+        with Server(bench.server.env, workers=workers) as server:
+            own = Bench(server, rate=bench.rate, duration_s=bench.duration_s)
+            results.append(
+                own.load("feed/api GET /api/v1/feed", api, rate=RATE, duration_s=DURATION_S)
+            )
+            results.append(own.load("feed/page GET /", pages, rate=RATE, duration_s=DURATION_S))
+    finally:
+        _forget(people, sessions)
+    print(f"feed: uvicorn with {workers} workers, {len(people)} people")
+    return results
+
+
+# --- the world --------------------------------------------------------------------------
+
+
+def _ensure_dataset() -> None:
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from posts.models import Post
+
+    if User.objects.filter(username__startswith="demo").count() < USERS:
+        started = time.monotonic()
+        call_command("seed_demo", users=USERS, stdout=sys.stderr)
+        print(
+            f"feed: seed_demo --users {USERS}: {time.monotonic() - started:.0f} s", file=sys.stderr
+        )
+    if Post.objects.count() < POSTS:
+        started = time.monotonic()
+        call_command("seed_posts", posts=POSTS, stdout=sys.stderr)
+        print(
+            f"feed: seed_posts --posts {POSTS}: {time.monotonic() - started:.0f} s", file=sys.stderr
+        )
+
+
+def _sample_people() -> list:
+    """SAMPLE bulk demo people (a fixed sample), all following someone."""
+    from accounts.models import User
+
+    ids = list(
+        User.objects.filter(
+            username__startswith="demo", is_active=True, follows_given__isnull=False
+        )
+        .distinct()
+        .order_by("username")
+        .values_list("pk", flat=True)
+    )
+    chosen = random.Random(42).sample(ids, min(SAMPLE, len(ids)))
+    return list(User.objects.filter(pk__in=chosen).order_by("username"))
+
+
+def _tokens(people) -> list[str]:
+    """A Bearer token per person, as if each client had been polling for a while: a
+    token's use is written (last_used_at) once a minute, so spread those over the last
+    minute instead of making every person's first request pay for one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+    from accounts.services import api_token_create
+
+    rng, now, raws = random.Random(9), timezone.now(), []
+    for person in people:
+        token, raw = api_token_create(user=person, name="bench")
+        used = now - timedelta(seconds=rng.uniform(0, 60))
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=used)
+        raws.append(raw)
+    return raws
+
+
+def _sessions(people) -> list[str]:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    keys = []
+    for person in people:
+        session = SessionStore()
+        session[SESSION_KEY] = str(person.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = person.get_session_auth_hash()
+        session.create()
+        keys.append(session.session_key)
+    return keys
+
+
+def _forget(people, sessions) -> None:
+    """Remove this run's tokens and sessions, so reruns don't pile them up."""
+    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    from accounts.models import ApiToken
+
+    ApiToken.objects.filter(user__in=people, name="bench").delete()
+    for key in sessions:
+        SessionStore(session_key=key).delete()
+
+
+def _warm(people) -> None:
+    """Fill the per-post caches as a running site has them (every post is read by its
+    author's ~150 followers): the first page of each sampled person, once, in process."""
+    from posts import cards, selectors, views
+
+    started = time.monotonic()
+    for person in people:
+        page = selectors.post_list_for_feed(viewer=person, details=False)
+        cards.post_cards(page.items)
+        short = selectors.post_list_for_feed(viewer=person, details=False, limit=views.FEED_PAGE)
+        cards.post_attach_fragments(short.items)
+    print(f"feed: warmed the card caches in {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+
+# --- SQL per page -----------------------------------------------------------------------
+
+
+def _print_queries_per_page(person) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.services import api_token_create
+
+    token = api_token_create(user=person, name="bench")[1]  # removed by _forget
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
+    page = Client(HTTP_HOST="127.0.0.1")
+    page.force_login(person)
+    api.get("/api/v1/feed")  # first use of the token, cold cards
+    page.get("/")
+    lines = []
+    for name, client, path in (
+        ("feed API, limit 20", api, "/api/v1/feed"),
+        ("feed API, limit 50", api, "/api/v1/feed?limit=50"),
+        ("home page", page, "/"),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(path)
+        lines.append(f"{name}: {len(queries)}")
+    page.logout()
+    print("feed: SQL queries per page (warm cards): " + "; ".join(lines))
+
+
+# --- the feed models ------------------------------------------------------------------------
+
+
+def _timed(name: str, function, items) -> Result:
+    latencies = []
+    started = time.perf_counter()
+    for item in items:
+        begin = time.perf_counter()
+        function(item)
+        latencies.append((time.perf_counter() - begin) * 1000)
+    elapsed = time.perf_counter() - started
+    return Result(name, 0.0, len(items), 0, latencies, elapsed)
+
+
+def _model_rows(people) -> list[Result]:
+    import redis
+    from django.conf import settings
+
+    from posts import selectors
+    from posts.models import Post
+
+    rows = [
+        _timed(
+            "model/pull: candidates (PostgreSQL LATERAL)",
+            lambda p: selectors._feed_candidates(viewer=p, before=None, count=31),
+            people,
+        ),
+        _timed(
+            "model/pull: whole page (candidates + page query)",
+            lambda p: selectors.post_list_for_feed(viewer=p, details=False),
+            people,
+        ),
+    ]
+    if not settings.REDIS_URL:
+        return rows
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        for person in people:  # what fan-out-on-write would have built
+            entries = selectors._feed_candidates(viewer=person, before=None, count=FANOUT_LIST)
+            key = f"{FANOUT_PREFIX}{person.pk}"
+            client.delete(key)
+            if entries:
+                client.zadd(key, {str(pk): at.timestamp() for at, pk in entries})
+
+        def fanout_page(person):
+            ids = client.zrevrange(f"{FANOUT_PREFIX}{person.pk}", 0, 30)
+            posts = Post.objects.visible_to(person).filter(
+                pk__in=[uuid.UUID(i.decode()) for i in ids]
+            )
+            return list(
+                selectors.posts_with_summary(posts, viewer=person).order_by("-created_at", "-pk")[
+                    :21
+                ]
+            )
+
+        rows.append(
+            _timed(
+                "model/fan-out: candidates (Redis sorted set)",
+                lambda p: client.zrevrange(f"{FANOUT_PREFIX}{p.pk}", 0, 30),
+                people,
+            )
+        )
+        rows.append(_timed("model/fan-out: whole page (Redis + page query)", fanout_page, people))
+        followers = [f"{FANOUT_PREFIX}{p.pk}" for p in people[:150]]
+
+        def fanout_write(index):
+            pipe = client.pipeline(transaction=False)
+            member = str(uuid.uuid4())
+            for key in followers:
+                pipe.zadd(key, {member: time.time()})
+                pipe.zremrangebyrank(key, 0, -FANOUT_LIST - 1)
+            pipe.execute()
+
+        rows.append(_timed("model/fan-out: write one post to 150 lists", fanout_write, range(100)))
+        memory = client.memory_usage(f"{FANOUT_PREFIX}{people[0].pk}") or 0
+        print(
+            f"feed: a fan-out list of {FANOUT_LIST} posts takes {memory / 1024:.0f} KiB of Redis "
+            f"(x {USERS} people = {memory * USERS / 2**20:.0f} MiB)"
+        )
+        cached = b"x" * 42_000  # a 20-post feed answer is ~42 kB of JSON
+        client.set(f"{FANOUT_PREFIX}page", cached)
+        rows.append(
+            _timed(
+                "model/per-person cache: a hit (GET 42 kB)",
+                lambda p: client.get(f"{FANOUT_PREFIX}page"),
+                people,
+            )
+        )
+        gap = SAMPLE / RATE
+        print(
+            f"feed: at {RATE:.0f} rps over {SAMPLE} people a person asks again every ~{gap:.0f} s "
+            "on average: a per-person cache with a TTL of 5 s would almost never hit"
+        )
+    finally:
+        keys = list(client.scan_iter(f"{FANOUT_PREFIX}*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    return rows

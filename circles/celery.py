@@ -1,0 +1,35 @@
+"""The Celery app. Configuration comes from CELERY_* in settings; the periodic schedule
+lives here, in one place."""
+
+import os
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "circles.settings")
+
+app = Celery("circles")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+app.autodiscover_tasks(["circles"])  # the platform package is not a Django app
+
+# Periodic tasks, by stable task name, all in this one place.
+app.conf.beat_schedule = {
+    "platform-heartbeat": {"task": "circles.heartbeat", "schedule": 60.0},
+    "images-requeue-stuck": {"task": "posts.image_requeue_stuck", "schedule": 120.0},
+}
+
+
+@signals.before_task_publish.connect
+def _carry_request_id(headers=None, **kwargs):
+    """Put the current request id on every task sent, so its logs can be joined."""
+    from circles.logs import current_request_id
+
+    if headers is not None and current_request_id() != "-":
+        headers["request_id"] = current_request_id()
+
+
+@signals.task_prerun.connect
+def _restore_request_id(task=None, **kwargs):
+    from circles.logs import set_request_id
+
+    set_request_id(getattr(task.request, "request_id", None) or f"task-{task.request.id}")

@@ -1,0 +1,25 @@
+"""Request ids for log lines: a context variable set per request (or task) and a logging
+filter that stamps it on every record."""
+
+import contextvars
+import logging
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+def set_request_id(value: str) -> contextvars.Token:
+    return _request_id.set(value)
+
+
+def reset_request_id(token: contextvars.Token) -> None:
+    _request_id.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get()
+        return True

@@ -1,0 +1,85 @@
+"""Request id and client address, set before anything else looks at the request."""
+
+import ipaddress
+import re
+import uuid
+
+from django.conf import settings
+from django.http import HttpResponse
+
+from circles.logs import reset_request_id, set_request_id
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Take a well-formed X-Request-ID or make one; log lines and the response carry it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = set_request_id(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            reset_request_id(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+def resolve_client_ip(remote_addr: str, forwarded_for: str, trusted_proxies: list[str]) -> str:
+    """The client's address: the socket peer, unless that peer is a trusted proxy, in which
+    case the right-most X-Forwarded-For entry that is not itself a trusted proxy."""
+    if remote_addr not in trusted_proxies or not forwarded_for:
+        return remote_addr
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return remote_addr
+        if hop not in trusted_proxies:
+            return hop
+    return remote_addr
+
+
+class ClientIpMiddleware:
+    """Sets request.client_ip (and META["CLIENT_IP"] for django-ratelimit)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.client_ip = resolve_client_ip(
+            request.META.get("REMOTE_ADDR", ""),
+            request.META.get("HTTP_X_FORWARDED_FOR", ""),
+            settings.TRUSTED_PROXIES,
+        )
+        request.META["CLIENT_IP"] = request.client_ip
+        return self.get_response(request)
+
+
+def client_ip_meta_key(request) -> str:
+    """RATELIMIT_IP_META_KEY: the address ClientIpMiddleware resolved."""
+    return getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR", "")
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body is larger than any valid one (10 photos of
+    10 MB plus form fields) before Django spools it to disk."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length.isdigit() and int(length) > settings.MAX_REQUEST_BYTES:
+            from circles.errors import error_response
+
+            if request.path.startswith("/api/"):
+                return error_response(413, "too_large", "The request is too large.")
+            return HttpResponse("The request is too large.", status=413)
+        return self.get_response(request)

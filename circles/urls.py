@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from accounts.urls import circle_urls, profile_urls
+from circles import health, views
+from circles.api import api
+from circles.errors import api_not_found
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("", include("django_prometheus.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    re_path(r"^api(?:/.*)?$", api_not_found),
+    path("accounts/", include("accounts.urls")),
+    path("direct/", include("messaging.urls")),
+    path("circles/", include(circle_urls)),
+    path("", include("posts.urls")),
+    path("", include(profile_urls)),  # /<username>/…: catches any first segment, keep last
+]
+
+handler404 = "circles.views.page_not_found"
+handler500 = "circles.views.server_error"

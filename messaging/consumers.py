@@ -1,0 +1,363 @@
+"""The one socket per tab at /ws/. Translation only: frames in, services called, events
+out (shared/API.md "WebSocket /ws/"; event → frame table in messaging/events.py).
+
+On connect the socket joins `user.<id>` and the `conversation.<id>` group of every
+conversation its person may read; `conversation.joined` / `conversation.left` events on
+the user group make it join new ones and leave ones it may no longer read (a block, a
+removal from a circle). It also remembers which conversations it is in and drops any
+conversation event outside them, so an event already on its way when a `left` arrived
+is not delivered either.
+
+Presence: the socket counts itself in Redis (messaging.presence) while open; when its
+person comes online or (3 s after their last socket closed) goes offline, the change is
+announced through their conversations' groups.
+
+Per socket: frames ≤ 16 KB; at most FRAMES_PER_SECOND frames a second (beyond: an error
+frame; far beyond: close 1008); typing at most twice a second per conversation. Sending
+shares the per-person message rate limit with the API.
+
+Per-socket state (the groups joined, throttles) lives and dies with the socket; nothing
+another process needs is kept here.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django_ratelimit.exceptions import Ratelimited
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from circles.errors import ApiError
+from circles.realtime import conversation_group, user_group
+from messaging import events, presence
+from messaging.selectors import conversation_ids_for_user, reactions_for_viewer
+from messaging.services import (
+    conversation_mark_read,
+    message_send,
+    presence_announce_async,
+    typing_announce,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 16 * 1024
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_POLICY_VIOLATION = 1008
+FRAMES_PER_SECOND = 30
+CLOSE_AFTER_FRAMES_PER_SECOND = 4 * FRAMES_PER_SECOND
+TYPING_EVERY_S = 0.5
+JOIN_BATCH = 20  # conversation groups joined at once on connect
+REFUSALS = (ValidationError, Http404, PermissionDenied, Ratelimited, ApiError)
+
+# Offline checks scheduled after a last socket closed (held so they are not collected).
+_settling: set = set()
+
+
+def error_body(exc: Exception) -> dict:
+    """A refusal as the API's error object {code, message, fields?}."""
+    if isinstance(exc, ApiError):
+        body = {"code": exc.code, "message": exc.message}
+        if exc.fields:
+            body["fields"] = exc.fields
+        return body
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            fields = {name: [str(m) for m in msgs] for name, msgs in exc.message_dict.items()}
+            first = next(iter(fields.values()))[0]
+            return {"code": "invalid", "message": first, "fields": fields}
+        return {"code": "invalid", "message": exc.messages[0]}
+    if isinstance(exc, Ratelimited):
+        return {"code": "rate_limited", "message": "Too many messages. Try again in a minute."}
+    if isinstance(exc, PermissionDenied):
+        return {"code": "forbidden", "message": str(exc) or "You can't do that."}
+    return {"code": "not_found", "message": "Not found."}
+
+
+def _send_and_describe(*, user, conversation_id, client_id, content) -> dict:
+    """One trip to the database thread: store the message, describe it for events."""
+    message, _ = message_send(
+        sender=user, conversation_id=conversation_id, client_id=client_id, content=content
+    )
+    if not hasattr(message, "reactions_by_user"):
+        message.reactions_by_user = []
+    return events.message_payload(message)
+
+
+async def _settle_presence(user, conversation_ids: list[str]) -> None:
+    """After the grace period: announce "offline" if no socket of user came back."""
+    try:
+        await asyncio.sleep(presence.OFFLINE_GRACE_S + 0.1)
+        if await presence.settle(user.pk):
+            await presence_announce_async(
+                user=user, online=False, conversation_ids=conversation_ids
+            )
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.warning("presence settle failed", exc_info=True)
+
+
+class RealtimeConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        """Channels' AsyncConsumer.__call__, with a channel-layer receive that survives a
+        client-side read timeout. channels_redis waits for events with a blocking pop of
+        5 s, and redis-py 8 also times reads out after 5 s by default: when the empty
+        answer arrives a moment late, the read raises TimeoutError, which would end the
+        consumer and close an idle socket. Retrying is what the pop would have done.
+        (The settings can remove the cause: see the hosts options of CHANNEL_LAYERS.)"""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):  # the consumer's normal way out
+            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+
+    async def dispatch(self, message):
+        """Channels' dispatch without its per-message aclose_old_connections(): that is a
+        hop to Django's one sync thread for every frame and event, queued behind every
+        other socket's database work. No handler here touches the ORM outside
+        database_sync_to_async, which closes old connections around each call itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def channel_receive(self):
+        while True:
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except RedisTimeoutError:
+                logger.debug("channel layer read timed out; waiting again")
+
+    async def connect(self):
+        user = self.scope.get("user")
+        await self.accept()
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.joined: set[str] = set()
+        self.conversations: set[str] = set()
+        self.window = (0.0, 0)  # (second it started, frames in it)
+        self.typed: dict[str, float] = {}
+        self.presence_seen: dict[str, str] = {}  # user id -> last announcement passed on
+        await self.join(user_group(user.pk))
+        ids = await database_sync_to_async(conversation_ids_for_user)(user=user)
+        for start in range(0, len(ids), JOIN_BATCH):  # bounded: the layer's pool is finite
+            batch = ids[start : start + JOIN_BATCH]
+            await asyncio.gather(*(self.join_conversation(cid) for cid in batch))
+        came_online = await presence.socket_open(user.pk, self.channel_name)
+        self.heartbeat = asyncio.create_task(self.keep_present(announce=came_online, ids=ids))
+
+    async def disconnect(self, code):
+        try:
+            for group in getattr(self, "joined", ()):
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception:  # the groups expire on their own; presence must still close
+            logger.warning("leaving channel groups failed", exc_info=True)
+        if not hasattr(self, "user"):
+            return
+        if getattr(self, "heartbeat", None) is not None:
+            self.heartbeat.cancel()
+        if await presence.socket_close(self.user.pk, self.channel_name):
+            settle = _settle_presence(self.user, sorted(self.conversations))
+            task = asyncio.get_running_loop().create_task(settle)
+            _settling.add(task)
+            task.add_done_callback(_settling.discard)
+
+    async def join(self, group: str):
+        self.joined.add(group)
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def join_conversation(self, conversation_id: str):
+        self.conversations.add(conversation_id)
+        await self.join(conversation_group(conversation_id))
+
+    async def keep_present(self, *, announce: bool, ids: list[str]):
+        """Keep this socket counted in Redis while it is open (after announcing that its
+        person came online, when they did)."""
+        try:
+            if announce:
+                await presence_announce_async(user=self.user, online=True, conversation_ids=ids)
+            while True:
+                await asyncio.sleep(presence.HEARTBEAT_S)
+                await presence.socket_refresh(self.user.pk, self.channel_name)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.warning("presence heartbeat failed", exc_info=True)
+
+    # --- frames from the client ---------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not hasattr(self, "user"):
+            return
+        if not await self.within_budget():
+            return
+        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+            await self.send_error("frame_rejected", "Send JSON text frames under 16 KB.")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("invalid_json", "The frame is not valid JSON.")
+            return
+        if not isinstance(content, dict):
+            await self.send_error("invalid_frame", "A frame is a JSON object with a type.")
+            return
+        await self.receive_json(content)
+
+    async def within_budget(self) -> bool:
+        """Flood control: an error past FRAMES_PER_SECOND, a close far past it."""
+        now = time.monotonic()
+        started, count = self.window
+        if now - started >= 1.0:
+            started, count = now, 0
+        self.window = (started, count + 1)
+        if count + 1 > CLOSE_AFTER_FRAMES_PER_SECOND:
+            await self.close(code=CLOSE_POLICY_VIOLATION)
+            return False
+        if count + 1 > FRAMES_PER_SECOND:
+            if count == FRAMES_PER_SECOND:  # say it once per second, not per frame
+                await self.send_error("too_many_frames", "Slow down: too many frames.")
+            return False
+        return True
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "message.send":
+            await self.on_message_send(content)
+        elif kind == "typing":
+            await self.on_typing(content)
+        elif kind == "read":
+            await self.on_read(content)
+        else:
+            await self.send_error("unknown_type", "Unknown frame type.")
+
+    async def on_message_send(self, content):
+        client_id = content.get("client_id")
+        try:
+            message = await database_sync_to_async(_send_and_describe)(
+                user=self.user,
+                conversation_id=content.get("conversation_id"),
+                client_id=client_id,
+                content=content.get("content", ""),
+            )
+        except REFUSALS as exc:
+            await self.send_json(
+                {
+                    "type": "message.error",
+                    "client_id": client_id if isinstance(client_id, str) else None,
+                    "error": error_body(exc),
+                }
+            )
+            return
+        await self.send_json(
+            {
+                "type": "message.ack",
+                "client_id": client_id,
+                "message": events.message_for_viewer(message, viewer_id=self.user.pk),
+            }
+        )
+
+    async def on_typing(self, content):
+        conversation_id = str(content.get("conversation_id"))
+        now = time.monotonic()
+        if now - self.typed.get(conversation_id, -TYPING_EVERY_S) < TYPING_EVERY_S:
+            return
+        self.typed[conversation_id] = now
+        try:
+            await database_sync_to_async(typing_announce)(
+                user=self.user, conversation_id=conversation_id
+            )
+        except REFUSALS as exc:
+            await self.send_json({"type": "error", "error": error_body(exc)})
+
+    async def on_read(self, content):
+        try:
+            await database_sync_to_async(conversation_mark_read)(
+                user=self.user,
+                conversation_id=content.get("conversation_id"),
+                message_id=content.get("message_id"),
+            )
+        except REFUSALS as exc:
+            await self.send_json({"type": "error", "error": error_body(exc)})
+
+    async def send_error(self, code: str, message: str):
+        await self.send_json({"type": "error", "error": {"code": code, "message": message}})
+
+    # --- events from circles.realtime.publish -------------------------------------------
+
+    async def session_ended(self, event):
+        """The person logged out, changed their password or was banned."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def conversation_joined(self, event):
+        await self.join_conversation(event["conversation_id"])
+
+    async def conversation_left(self, event):
+        conversation_id = event["conversation_id"]
+        self.conversations.discard(conversation_id)
+        group = conversation_group(conversation_id)
+        self.joined.discard(group)
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    def receives(self, event) -> bool:
+        return event.get("conversation_id") in self.conversations
+
+    async def message_created(self, event):
+        if self.receives(event):
+            message = events.message_for_viewer(event["message"], viewer_id=self.user.pk)
+            await self.send_json({"type": "message.new", "message": message})
+
+    message_changed = message_created
+
+    async def typing_started(self, event):
+        if self.receives(event) and event["user"]["id"] != str(self.user.pk):
+            await self.send_json(
+                {
+                    "type": "typing",
+                    "conversation_id": event["conversation_id"],
+                    "user": event["user"],
+                }
+            )
+
+    async def message_read(self, event):
+        if self.receives(event):
+            await self.send_json(
+                {
+                    "type": "read",
+                    "conversation_id": event["conversation_id"],
+                    "user": event["user"],
+                    "message_id": event["message_id"],
+                }
+            )
+
+    async def reaction_changed(self, event):
+        if self.receives(event):
+            reactions = reactions_for_viewer(event["reactions"], viewer_id=self.user.pk)
+            await self.send_json(
+                {"type": "reaction", "message_id": event["message_id"], "reactions": reactions}
+            )
+
+    async def presence_changed(self, event):
+        """One event per shared conversation: pass on a change once, not once per group."""
+        user_id = event["user"]["id"]
+        if not self.receives(event) or user_id == str(self.user.pk):
+            return
+        if self.presence_seen.get(user_id) == event["announcement"]:
+            return
+        self.presence_seen[user_id] = event["announcement"]
+        await self.send_json({"type": "presence", "user": event["user"], "online": event["online"]})

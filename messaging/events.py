@@ -1,0 +1,109 @@
+"""Event payloads (what services publish through circles.realtime) and the socket frames
+the consumer makes of them.
+
+Events carry ids and data every member of their audience may see. A message's reactions
+travel as [{emoji, count, user_ids}] so that each socket can work out `mine` for its own
+person (the frames are API.md's: [{emoji, count, mine}]).
+
+| event (group)                          | frame                                   |
+| -------------------------------------- | --------------------------------------- |
+| message.created / message.changed (c)  | {"type": "message.new", "message"}     |
+| typing.started (c)                     | {"type": "typing", conversation_id, user} |
+| message.read (c)                       | {"type": "read", conversation_id, user, message_id} |
+| reaction.changed (c)                   | {"type": "reaction", message_id, reactions} |
+| presence.changed (c)                   | {"type": "presence", user, online}     |
+| conversation.joined / .left (u)        | none: the socket joins / leaves the group |
+
+(c) conversation.<id>, (u) user.<id>.
+"""
+
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from messaging.selectors import reactions_for_viewer
+
+
+def _jsonable(data):
+    """The JSON the API would answer (ISO times with milliseconds, "Z" for UTC)."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def user_summary(user) -> dict:
+    """user-summary, exactly as the API shows it."""
+    from accounts.schemas import UserSummaryOut
+
+    return _jsonable(UserSummaryOut.from_orm(user).model_dump())
+
+
+def message_payload(message) -> dict:
+    """A message as events carry it (needs messages_with_details' reaction data)."""
+    from messaging.schemas import MessageOut
+
+    data = MessageOut.from_orm(message).model_dump()
+    data["reactions"] = getattr(message, "reactions_by_user", [])
+    return _jsonable(data)
+
+
+def message_for_viewer(message: dict, *, viewer_id) -> dict:
+    """An event's message as API.md's message object for one person."""
+    return {**message, "reactions": reactions_for_viewer(message["reactions"], viewer_id=viewer_id)}
+
+
+def message_created(message) -> dict:
+    return {
+        "type": "message.created",
+        "conversation_id": str(message.conversation_id),
+        "message": message_payload(message),
+    }
+
+
+def message_changed(message) -> dict:
+    """The same message again, changed (its photo is ready): clients replace it by id."""
+    return {**message_created(message), "type": "message.changed"}
+
+
+def typing_started(*, conversation_id, user) -> dict:
+    return {
+        "type": "typing.started",
+        "conversation_id": str(conversation_id),
+        "user": user_summary(user),
+    }
+
+
+def message_read(*, conversation_id, user, message_id) -> dict:
+    return {
+        "type": "message.read",
+        "conversation_id": str(conversation_id),
+        "user": user_summary(user),
+        "message_id": str(message_id),
+    }
+
+
+def reaction_changed(*, message, reactions) -> dict:
+    return {
+        "type": "reaction.changed",
+        "conversation_id": str(message.conversation_id),
+        "message_id": str(message.pk),
+        "reactions": reactions,
+    }
+
+
+def presence_changed(*, user, online: bool, conversation_id, announcement: str) -> dict:
+    """Sent through each conversation the two share; a socket passes on each announcement
+    once, however many of its conversations it came through."""
+    return {
+        "type": "presence.changed",
+        "conversation_id": str(conversation_id),
+        "announcement": announcement,
+        "user": user_summary(user),
+        "online": online,
+    }
+
+
+def conversation_joined(conversation_id) -> dict:
+    return {"type": "conversation.joined", "conversation_id": str(conversation_id)}
+
+
+def conversation_left(conversation_id) -> dict:
+    return {"type": "conversation.left", "conversation_id": str(conversation_id)}

@@ -1,0 +1,177 @@
+"""Online presence, kept in Redis with expiry (never in process memory), so every web
+process sees the same answer.
+
+Per person, three keys:
+- `…:sockets:<user>`: a sorted set of their open sockets (channel names), each scored
+  with the time it expires unless its consumer refreshes it (every HEARTBEAT_S); a
+  crashed process's sockets thus fade out on their own;
+- `…:grace:<user>`: set for OFFLINE_GRACE_S when their last socket closes, so a page
+  reload (close, then open within a second) never shows them offline;
+- `…:announced:<user>`: what was last announced ("1" online, "0" offline), swapped
+  atomically so each change is announced once even with many processes.
+
+Online = a live socket or the grace key. Each transition runs as one Lua script, so two
+processes never both announce (or both miss) a change. The offline check after the grace
+period is a timer in the process whose socket closed; if that process dies, the person's
+sockets simply expire and readers (pages, online_map) see them offline.
+
+Without REDIS_URL (the embedded defaults) there is no presence: nobody shows online. A
+Redis failure is logged and treated as "offline, nothing to announce": real time is an
+enhancement.
+"""
+
+import asyncio
+import logging
+import time
+import weakref
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "circles:presence"
+SOCKET_TTL_S = 60  # a socket not refreshed for this long counts as gone
+HEARTBEAT_S = 20
+OFFLINE_GRACE_S = 3.0  # "a disconnect counts only after 3 s"
+ANNOUNCED_TTL_S = 24 * 3600
+POOL_SIZE = 32  # Redis connections for presence per process
+
+_OPEN = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('DEL', KEYS[2])
+local old = redis.call('GETSET', KEYS[3], '1')
+redis.call('EXPIRE', KEYS[3], ARGV[5])
+if old == '1' then return 0 end
+return 1
+"""
+
+_REFRESH = """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+_CLOSE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+return 1
+"""
+
+_SETTLE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) > 0 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local old = redis.call('GETSET', KEYS[3], '0')
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+if old == '1' then return 1 end
+return 0
+"""
+
+
+def _keys(user_id) -> list[str]:
+    return [
+        f"{PREFIX}:sockets:{user_id}",
+        f"{PREFIX}:grace:{user_id}",
+        f"{PREFIX}:announced:{user_id}",
+    ]
+
+
+def enabled() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+_async_clients: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_sync_client: redis.Redis | None = None
+
+
+def _async_client() -> aioredis.Redis:
+    """One client per event loop (an asyncio Redis connection belongs to its loop)."""
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        # a bounded pool that waits for a free connection rather than failing when a
+        # thousand sockets open or close at once
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=POOL_SIZE, timeout=5, **_OPTIONS
+        )
+        client = aioredis.Redis(connection_pool=pool)
+        _async_clients[loop] = client
+    return client
+
+
+def _client() -> redis.Redis:
+    global _sync_client
+    if _sync_client is None:
+        _sync_client = redis.Redis.from_url(settings.REDIS_URL, **_OPTIONS)
+    return _sync_client
+
+
+async def _run(script: str, keys: list[str], args: list) -> int:
+    if not enabled():
+        return 0
+    try:
+        return int(await _async_client().eval(script, len(keys), *keys, *args))
+    except (redis.RedisError, OSError):
+        logger.warning("presence update failed", exc_info=True)
+        return 0
+
+
+async def socket_open(user_id, channel_name: str) -> bool:
+    """Count a new socket of user_id; True when they just came online."""
+    now = time.time()
+    keys = _keys(user_id)
+    args = [channel_name, now, now + SOCKET_TTL_S, SOCKET_TTL_S * 1000, ANNOUNCED_TTL_S]
+    return bool(await _run(_OPEN, keys, args))
+
+
+async def socket_refresh(user_id, channel_name: str) -> None:
+    """Keep an open socket counted (its consumer calls this every HEARTBEAT_S)."""
+    keys = _keys(user_id)
+    args = [channel_name, time.time() + SOCKET_TTL_S, SOCKET_TTL_S * 1000, ANNOUNCED_TTL_S]
+    await _run(_REFRESH, [keys[0], keys[2]], args)
+
+
+async def socket_close(user_id, channel_name: str) -> bool:
+    """Stop counting a socket; True when it was the last one (the grace period starts:
+    call settle() once it is over)."""
+    keys = _keys(user_id)
+    args = [channel_name, time.time(), int(OFFLINE_GRACE_S * 1000)]
+    return bool(await _run(_CLOSE, keys[:2], args))
+
+
+async def settle(user_id) -> bool:
+    """After the grace period: True when user_id has gone offline (announce it), False
+    when they came back meanwhile or someone else announced it already."""
+    return bool(await _run(_SETTLE, _keys(user_id), [time.time(), ANNOUNCED_TTL_S]))
+
+
+def online_map(user_ids) -> dict:
+    """{user_id: online} for pages and the API (one round trip)."""
+    user_ids = list(dict.fromkeys(user_ids))
+    if not user_ids or not enabled():
+        return dict.fromkeys(user_ids, False)
+    now = time.time()
+    try:
+        pipe = _client().pipeline(transaction=False)
+        for user_id in user_ids:
+            sockets, grace, _ = _keys(user_id)
+            pipe.zcount(sockets, now, "+inf")
+            pipe.exists(grace)
+        replies = pipe.execute()
+    except (redis.RedisError, OSError):
+        logger.warning("presence lookup failed", exc_info=True)
+        return dict.fromkeys(user_ids, False)
+    return {
+        user_id: bool(replies[2 * i] or replies[2 * i + 1]) for i, user_id in enumerate(user_ids)
+    }
+
+
+def is_online(user_id) -> bool:
+    return online_map([user_id])[user_id]

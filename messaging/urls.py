@@ -1,0 +1,13 @@
+from django.urls import path
+
+from messaging import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("new/", views.conversation_start, name="new"),
+    path("<uuid:conversation_id>/", views.conversation, name="conversation"),
+    path("<uuid:conversation_id>/delete/", views.conversation_delete, name="delete"),
+    path("m/<uuid:message_id>/react/", views.reaction, name="react"),
+]

@@ -1,0 +1,81 @@
+"""Where image bytes live: the configured storage (S3/MinIO or local disk) behind a few
+functions that turn every storage failure into StorageUnavailable, the one error the
+pipeline retries and the API answers with 503."""
+
+import secrets
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponseRedirect
+
+from circles.errors import ApiError
+
+CONTENT_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+class StorageUnavailable(ApiError):
+    """The object store or disk could not be reached or written; nothing was lost.
+
+    The pipeline retries it; the API answers it with 503."""
+
+    def __init__(self, detail: str = ""):
+        super().__init__(503, "storage_unavailable", "Photo storage is unavailable. Try again.")
+        self.detail = detail
+
+
+def _random_key(prefix: str, suffix: str = "") -> str:
+    # Keys are random so that nothing about a file can be guessed from its name.
+    return f"{prefix}/{secrets.token_hex(2)}/{secrets.token_urlsafe(24)}{suffix}"
+
+
+def original_save(data) -> str:
+    """Store an uploaded original privately; returns its key."""
+    return _save(_random_key("originals"), data)
+
+
+def rendition_save(data: bytes, fmt: str) -> str:
+    return _save(_random_key("renditions", f".{'jpg' if fmt == 'jpeg' else fmt}"), data)
+
+
+def _save(key: str, data) -> str:
+    content = ContentFile(data) if isinstance(data, bytes) else data
+    try:
+        return default_storage.save(key, content)
+    except Exception as exc:  # boto/botocore and OS errors alike
+        raise StorageUnavailable(f"could not write {key}") from exc
+
+
+def media_read(key: str) -> bytes:
+    try:
+        with default_storage.open(key, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        raise StorageUnavailable(f"could not read {key}") from exc
+
+
+def media_delete(keys) -> None:
+    for key in keys:
+        try:
+            default_storage.delete(key)
+        except FileNotFoundError:
+            pass
+        except Exception as exc:
+            raise StorageUnavailable(f"could not delete {key}") from exc
+
+
+def media_exists(key: str) -> bool:
+    return default_storage.exists(key)
+
+
+def media_response(key: str, fmt: str):
+    """The answer to a checked media request: a signed, short-lived object-store URL for
+    S3 (the bucket is private), or the file streamed from local disk."""
+    if hasattr(default_storage, "bucket_name"):
+        return HttpResponseRedirect(default_storage.url(key))
+    try:
+        handle = default_storage.open(key, "rb")
+    except OSError as exc:
+        raise StorageUnavailable(f"could not read {key}") from exc
+    return FileResponse(handle, content_type=CONTENT_TYPES[fmt])

@@ -1,0 +1,451 @@
+"""Every write about images and posts: upload, processing, likes, comments, bookmarks."""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import CircleMembership, User
+from circles.errors import ApiError
+from circles.queue import enqueue_on_commit
+from posts import images, media
+from posts.media import StorageUnavailable
+from posts.models import (
+    ALT_MAX,
+    CAPTION_MAX,
+    COMMENT_MAX,
+    LOCATION_MAX,
+    MAX_IMAGES_PER_POST,
+    Bookmark,
+    Comment,
+    CommentLike,
+    Hashtag,
+    Image,
+    ImagePurpose,
+    ImageState,
+    Like,
+    Mention,
+    Post,
+    PostHashtag,
+    PostImage,
+    PostStatus,
+    Visibility,
+)
+from posts.text import hashtags_in, mentions_in
+
+logger = logging.getLogger(__name__)
+
+# An image claimed this long ago and still processing is taken to be lost with its worker.
+STUCK_AFTER = timedelta(minutes=5)
+_SNIFF_BYTES = 4096
+
+
+# --- images ---------------------------------------------------------------------------
+
+
+def image_check_upload(upload) -> None:
+    """Refuse an upload before anything is stored: empty, too large, or not an image."""
+    name = getattr(upload, "name", "file")
+    if not upload.size:
+        raise ApiError(400, "empty_file", f"{name} is empty.", fields={"images": ["Empty file."]})
+    if upload.size > images.MAX_BYTES:
+        raise ApiError(413, "too_large", f"{name} is larger than 10 MB.")
+    upload.seek(0)
+    head = upload.read(_SNIFF_BYTES)
+    upload.seek(0)
+    try:
+        images.detect_format(head)
+    except images.ImageRejected as exc:
+        raise ApiError(415, "unsupported_media_type", f"{name}: {exc.reason}") from exc
+
+
+def image_store_original(*, owner: User, upload, purpose: str, alt: str = "") -> Image:
+    """Store a checked upload privately and make its (unsaved) row; the caller saves it."""
+    key = media.original_save(upload)
+    return Image(owner=owner, purpose=purpose, original_key=key, alt=alt[:ALT_MAX])
+
+
+def image_process(*, image_id) -> None:
+    """Claim, render and store one image's renditions; a no-op when already done.
+
+    Claims with a conditional UPDATE so two workers never render the same image. A
+    corrupt or refused image fails for good with a readable reason; a storage failure
+    puts the image back to pending and re-raises for the task's retry.
+    """
+    now = timezone.now()
+    claimable = Q(state=ImageState.PENDING) | Q(
+        state=ImageState.PROCESSING, claimed_at__lt=now - STUCK_AFTER
+    )
+    claimed = Image.objects.filter(claimable, pk=image_id).update(
+        state=ImageState.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return
+    image = Image.objects.get(pk=image_id)
+    replaced = [key for key in image.storage_keys() if key != image.original_key]  # reprocess
+    written: list[str] = []
+    try:
+        result = images.render_renditions(media.media_read(image.original_key))
+        renditions = {}
+        for name, rendition in result.renditions.items():
+            renditions[name] = {"width": rendition.width, "height": rendition.height}
+            for fmt in ("webp", "jpeg"):
+                key = media.rendition_save(getattr(rendition, fmt), fmt)
+                written.append(key)
+                renditions[name][fmt] = key
+    except images.ImageRejected as exc:
+        _image_settle(image, state=ImageState.FAILED, error=exc.reason)
+        return
+    except FileNotFoundError:
+        _image_settle(image, state=ImageState.FAILED, error="The uploaded file was lost.")
+        return
+    except StorageUnavailable:
+        _discard_quietly(written)
+        Image.objects.filter(pk=image.pk, state=ImageState.PROCESSING).update(
+            state=ImageState.PENDING
+        )
+        raise
+    settled = _image_settle(
+        image,
+        state=ImageState.READY,
+        width=result.width,
+        height=result.height,
+        blurhash=result.blurhash,
+        renditions=renditions,
+        orphans=written,
+    )
+    if settled:
+        _discard_quietly(replaced)
+
+
+def _image_settle(image: Image, *, state: str, orphans=(), **fields) -> bool:
+    with transaction.atomic():
+        settled = Image.objects.filter(pk=image.pk, state=ImageState.PROCESSING).update(
+            state=state, **fields
+        )
+        if settled:
+            _image_owner_refresh(image, state=state)
+    if not settled:  # another run finished first; what this run wrote is not referenced
+        _discard_quietly(orphans)
+    return bool(settled)
+
+
+def _image_owner_refresh(image: Image, *, state: str) -> None:
+    """Tell what the image belongs to that it is settled."""
+    if image.purpose == ImagePurpose.POST:
+        post_refresh_status(image_id=image.pk)
+    elif image.purpose == ImagePurpose.AVATAR and state == ImageState.READY:
+        from accounts.services import user_avatar_apply  # accounts' services import these
+
+        user_avatar_apply(image=image)
+
+
+def image_delete(*, image: Image) -> None:
+    """Delete an image row now and its files after commit."""
+    from posts.tasks import media_delete_task
+
+    keys = image.storage_keys()
+    image.delete()
+    if keys:
+        enqueue_on_commit(media_delete_task, keys)
+
+
+def _discard_quietly(keys) -> None:
+    try:
+        media.media_delete(keys)
+    except StorageUnavailable:
+        logger.warning("could not delete %d orphaned files", len(keys), exc_info=True)
+
+
+def image_requeue_stuck() -> int:
+    """Queue again every image whose processing was lost (worker killed, broker reset)."""
+    from posts.tasks import image_process_task
+
+    cutoff = timezone.now() - STUCK_AFTER
+    stuck = list(
+        Image.objects.filter(
+            Q(state=ImageState.PROCESSING, claimed_at__lt=cutoff)
+            | Q(state=ImageState.PENDING, created_at__lt=cutoff)
+        ).values_list("pk", flat=True)[:500]
+    )
+    for image_id in stuck:
+        enqueue_on_commit(image_process_task, str(image_id))
+    return len(stuck)
+
+
+def image_reprocess(*, image_ids) -> int:
+    """Render images again from their kept originals (after a pipeline change, or to retry
+    a failure); old renditions are replaced once the new ones are written."""
+    from posts.tasks import image_process_task
+
+    images_to_redo = list(Image.objects.filter(pk__in=image_ids).exclude(original_key=""))
+    for image in images_to_redo:
+        Image.objects.filter(pk=image.pk).update(state=ImageState.PENDING, error="")
+        enqueue_on_commit(image_process_task, str(image.pk))
+    return len(images_to_redo)
+
+
+# --- posts ----------------------------------------------------------------------------
+
+
+def _post_fields_check(*, files, caption, location, visibility, alts) -> None:
+    errors: dict[str, list[str]] = {}
+    if not files:
+        errors["images"] = ["Add at least one photo."]
+    elif len(files) > MAX_IMAGES_PER_POST:
+        errors["images"] = [f"A post has at most {MAX_IMAGES_PER_POST} photos."]
+    if len(caption) > CAPTION_MAX:
+        errors["caption"] = [f"Keep the caption under {CAPTION_MAX} characters."]
+    if len(location) > LOCATION_MAX:
+        errors["location"] = [f"Keep the location under {LOCATION_MAX} characters."]
+    if visibility not in Visibility.values:
+        errors["visibility"] = ["Choose public, followers or circle."]
+    if len(alts) > len(files or []):
+        errors["alt"] = ["Give at most one alt text per photo."]
+    elif any(len(alt) > ALT_MAX for alt in alts):
+        errors["alt"] = [f"Keep alt text under {ALT_MAX} characters."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _post_circle(*, author: User, visibility: str, circle_id):
+    if visibility != Visibility.CIRCLE:
+        if circle_id:
+            raise ValidationError({"circle_id": ["Only circle posts name a circle."]})
+        return None
+    membership = (
+        CircleMembership.objects.select_related("circle")
+        .filter(user=author, circle_id=_uuid_or_none(circle_id))
+        .first()
+    )
+    if membership is None:
+        raise ValidationError({"circle_id": ["Choose one of your circles."]})
+    return membership.circle
+
+
+def _normalise_text(text: str) -> str:
+    # Browsers send line breaks as CRLF; count and store them as one character.
+    return (text or "").replace("\r\n", "\n").strip()
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def post_for_idempotency_key(*, author: User, key: str | None) -> Post | None:
+    """The post an earlier request with this Idempotency-Key created, if any."""
+    if not key:
+        return None
+    return Post.objects.filter(author=author, idempotency_key=key).first()
+
+
+def post_create(
+    *,
+    author: User,
+    files: list,
+    caption: str = "",
+    location: str = "",
+    visibility: str = Visibility.PUBLIC,
+    circle_id=None,
+    alts: list[str] | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Post, bool]:
+    """Store the originals, create the post in `processing` and queue one task per image.
+
+    Returns (post, created). A repeated Idempotency-Key returns the first post.
+    Nothing is stored when any file or field is refused.
+    """
+    from posts.tasks import image_process_task
+
+    alts = [a.strip() for a in (alts or [])]
+    caption, location = _normalise_text(caption), location.strip()
+    if idempotency_key:
+        existing = post_for_idempotency_key(author=author, key=idempotency_key)
+        if existing:
+            return existing, False
+    _post_fields_check(
+        files=files, caption=caption, location=location, visibility=visibility, alts=alts
+    )
+    circle = _post_circle(author=author, visibility=visibility, circle_id=circle_id)
+    for upload in files:
+        image_check_upload(upload)
+
+    stored: list[Image] = []
+    try:
+        for index, upload in enumerate(files):
+            alt = alts[index] if index < len(alts) else ""
+            stored.append(
+                image_store_original(
+                    owner=author, upload=upload, purpose=ImagePurpose.POST, alt=alt
+                )
+            )
+        with transaction.atomic():
+            post = Post.objects.create(
+                author=author,
+                caption=caption,
+                location=location,
+                visibility=visibility,
+                circle=circle,
+                idempotency_key=idempotency_key or None,
+            )
+            Image.objects.bulk_create(stored)
+            PostImage.objects.bulk_create(
+                PostImage(post=post, image=image, position=i) for i, image in enumerate(stored)
+            )
+            _post_link_tags(post)
+            for image in stored:
+                enqueue_on_commit(image_process_task, str(image.pk))
+    except IntegrityError:
+        # the same Idempotency-Key raced us: keep the first post, drop these files
+        _discard_quietly([image.original_key for image in stored])
+        existing = Post.objects.filter(author=author, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    except StorageUnavailable:
+        _discard_quietly([image.original_key for image in stored])
+        raise
+    return post, True
+
+
+def _post_link_tags(post: Post) -> None:
+    names = hashtags_in(post.caption)
+    if names:
+        Hashtag.objects.bulk_create([Hashtag(name=n) for n in names], ignore_conflicts=True)
+        PostHashtag.objects.bulk_create(
+            [PostHashtag(post=post, hashtag=h) for h in Hashtag.objects.filter(name__in=names)],
+            ignore_conflicts=True,
+        )
+    usernames = mentions_in(post.caption)
+    if usernames:
+        mentioned = User.objects.filter(username__in=usernames, is_active=True)
+        Mention.objects.bulk_create(
+            [Mention(post=post, user=user) for user in mentioned], ignore_conflicts=True
+        )
+
+
+def post_refresh_status(*, image_id) -> None:
+    """Publish the post holding image once all its images are ready; fail it when one
+    failed. A published post stays published."""
+    link = PostImage.objects.filter(image_id=image_id).select_related("post").first()
+    if link is None:
+        return
+    states = set(
+        Image.objects.filter(post_image__post_id=link.post_id).values_list("state", flat=True)
+    )
+    if ImageState.FAILED in states:
+        status = PostStatus.FAILED
+    elif states == {ImageState.READY}:
+        status = PostStatus.PUBLISHED
+    else:
+        return
+    # a failed post whose photo was processed again may still be published
+    Post.objects.filter(
+        pk=link.post_id, status__in=[PostStatus.PROCESSING, PostStatus.FAILED]
+    ).update(status=status)
+
+
+def post_delete(*, post: Post, actor: User) -> None:
+    """Delete a post (its author or staff); its files are removed by a task after commit."""
+    from posts.tasks import media_delete_task
+
+    if post.author_id != actor.pk and not actor.is_staff:
+        raise PermissionDenied("Only the author can delete this post.")
+    keys = [key for image in post.images.all() for key in image.storage_keys()]
+    with transaction.atomic():
+        Image.objects.filter(post_image__post=post).delete()
+        post.delete()
+        if keys:
+            enqueue_on_commit(media_delete_task, keys)
+
+
+# --- likes, bookmarks -----------------------------------------------------------------
+
+
+def post_like(*, user: User, post: Post) -> tuple[bool, int]:
+    with transaction.atomic():
+        _, created = Like.objects.get_or_create(user=user, post=post)
+        if created:
+            Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
+    return True, Post.objects.values_list("like_count", flat=True).get(pk=post.pk)
+
+
+def post_unlike(*, user: User, post: Post) -> tuple[bool, int]:
+    with transaction.atomic():
+        deleted, _ = Like.objects.filter(user=user, post=post).delete()
+        if deleted:
+            Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - 1)
+    return False, Post.objects.values_list("like_count", flat=True).get(pk=post.pk)
+
+
+def bookmark_create(*, user: User, post: Post) -> None:
+    Bookmark.objects.get_or_create(user=user, post=post)
+
+
+def bookmark_delete(*, user: User, post: Post) -> None:
+    Bookmark.objects.filter(user=user, post=post).delete()
+
+
+# --- comments -------------------------------------------------------------------------
+
+
+def comment_create(*, author: User, post: Post, content: str, parent_id=None) -> Comment:
+    """Comment on a post the author may see; a reply to a reply joins its thread."""
+    content = _normalise_text(content)
+    if post.status != PostStatus.PUBLISHED:
+        raise ValidationError({"content": ["Comments open once the post is published."]})
+    if not content:
+        raise ValidationError({"content": ["Write something first."]})
+    if len(content) > COMMENT_MAX:
+        raise ValidationError({"content": [f"Keep comments under {COMMENT_MAX} characters."]})
+    parent = None
+    if parent_id:
+        parent = Comment.objects.filter(pk=_uuid_or_none(parent_id), post=post).first()
+        if parent is None:
+            raise ValidationError({"parent_id": ["That comment is not on this post."]})
+        parent = parent.parent or parent  # one level of replies
+    with transaction.atomic():
+        comment = Comment.objects.create(post=post, author=author, parent=parent, content=content)
+        Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
+        if parent:
+            Comment.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + 1)
+    return comment
+
+
+def comment_delete(*, comment: Comment, actor: User) -> None:
+    """Delete a comment (its author, the post's author, or staff) with its replies."""
+    if actor.pk not in (comment.author_id, comment.post.author_id) and not actor.is_staff:
+        raise PermissionDenied("You can delete your own comments and comments on your posts.")
+    with transaction.atomic():
+        removed = 1 + comment.replies.count()
+        if comment.parent_id:
+            Comment.objects.filter(pk=comment.parent_id).update(reply_count=F("reply_count") - 1)
+        comment.delete()
+        Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") - removed)
+
+
+def comment_like(*, user: User, comment: Comment) -> tuple[bool, int]:
+    with transaction.atomic():
+        _, created = CommentLike.objects.get_or_create(user=user, comment=comment)
+        if created:
+            Comment.objects.filter(pk=comment.pk).update(like_count=F("like_count") + 1)
+    return True, Comment.objects.values_list("like_count", flat=True).get(pk=comment.pk)
+
+
+def comment_unlike(*, user: User, comment: Comment) -> tuple[bool, int]:
+    with transaction.atomic():
+        deleted, _ = CommentLike.objects.filter(user=user, comment=comment).delete()
+        if deleted:
+            Comment.objects.filter(pk=comment.pk).update(like_count=F("like_count") - 1)
+    return False, Comment.objects.values_list("like_count", flat=True).get(pk=comment.pk)
+
+
+def media_remove(*, keys: list[str]) -> None:
+    media.media_delete(keys)

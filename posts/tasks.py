@@ -1,0 +1,36 @@
+"""Celery tasks for images and posts: take ids, call one service."""
+
+from celery import shared_task
+
+from posts import services
+from posts.media import StorageUnavailable
+
+
+@shared_task(
+    name="posts.image_process",
+    acks_late=True,
+    autoretry_for=(StorageUnavailable,),  # transient only: never OSError (corrupt files)
+    retry_backoff=1,
+    retry_backoff_max=4,
+    retry_jitter=False,
+    max_retries=3,
+)
+def image_process_task(image_id: str) -> None:
+    services.image_process(image_id=image_id)
+
+
+@shared_task(name="posts.image_requeue_stuck")
+def image_requeue_stuck_task() -> int:
+    return services.image_requeue_stuck()
+
+
+@shared_task(
+    name="posts.media_delete",
+    acks_late=True,
+    autoretry_for=(StorageUnavailable,),
+    retry_backoff=1,
+    retry_backoff_max=60,
+    max_retries=8,
+)
+def media_delete_task(keys: list[str]) -> None:
+    services.media_remove(keys=keys)

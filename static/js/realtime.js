@@ -1,0 +1,166 @@
+// The one socket per tab at /ws/ (the session cookie signs it in; the server checks the
+// Origin). Reconnects by itself with backoff and keeps the connection badge current:
+// connecting / connected / disconnected, with a Retry button once it has been
+// disconnected for 10 s. Frames are JSON objects with a "type" (shared/API.md).
+
+const RETRY_BUTTON_AFTER_MS = 10_000;
+const PING_EVERY_MS = 25_000;
+const PONG_WITHIN_MS = 10_000;
+const MAX_BACKOFF_MS = 15_000;
+
+export class Realtime {
+  constructor({ path = "/ws/", badge = document.querySelector("[data-connection]") } = {}) {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    this.url = `${scheme}://${location.host}${path}`;
+    this.badge = badge;
+    this.handlers = new Map();
+    this.openHandlers = [];
+    this.socket = null;
+    this.state = "connecting";
+    this.attempt = 0;
+    this.everConnected = false;
+    this.refusals = 0; // consecutive 4401 closes: signed out, stop retrying after two
+    this.retryButtonTimer = null;
+    this.reconnectTimer = null;
+    this.pingTimer = null;
+    this.pongTimer = null;
+    const retry = this.badge?.querySelector("[data-connection-retry]");
+    retry?.addEventListener("click", () => this.retryNow());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && this.state === "disconnected") this.retryNow();
+    });
+    window.addEventListener("online", () => this.state !== "connected" && this.retryNow());
+  }
+
+  /** Call fn(frame) for every frame of this type. */
+  on(type, fn) {
+    if (!this.handlers.has(type)) this.handlers.set(type, []);
+    this.handlers.get(type).push(fn);
+    return this;
+  }
+
+  /** Call fn({ reconnected }) each time the socket is (again) connected. */
+  onConnected(fn) {
+    this.openHandlers.push(fn);
+    return this;
+  }
+
+  get connected() {
+    return this.state === "connected" && this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Send a frame if connected; false when it could not be sent (use HTTP instead). */
+  send(frame) {
+    if (!this.connected) return false;
+    try {
+      this.socket.send(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  connect() {
+    clearTimeout(this.reconnectTimer);
+    this.setState("connecting");
+    let socket;
+    try {
+      socket = new WebSocket(this.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      // Accepted, but not yet known to be signed in: the first pong says so.
+      socket.send(JSON.stringify({ type: "ping" }));
+    });
+    socket.addEventListener("message", (event) => this.receive(socket, event));
+    socket.addEventListener("close", (event) => {
+      if (socket !== this.socket) return;
+      this.stopPings();
+      this.refusals = event.code === 4401 ? this.refusals + 1 : 0;
+      if (this.refusals >= 2) {
+        this.setState("disconnected"); // signed out: only a click (or a reload) retries
+        return;
+      }
+      this.scheduleReconnect();
+    });
+  }
+
+  receive(socket, event) {
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (this.state !== "connected" && socket === this.socket) {
+      this.attempt = 0;
+      this.refusals = 0;
+      const reconnected = this.everConnected;
+      this.everConnected = true;
+      this.setState("connected");
+      this.startPings();
+      for (const fn of this.openHandlers) fn({ reconnected });
+    }
+    if (frame.type === "pong") clearTimeout(this.pongTimer);
+    for (const fn of this.handlers.get(frame.type) ?? []) {
+      try {
+        fn(frame);
+      } catch (error) {
+        console.warn("realtime handler failed", error); // one bad handler must not stop the rest
+      }
+    }
+  }
+
+  startPings() {
+    this.stopPings();
+    this.pingTimer = setInterval(() => {
+      if (!this.send({ type: "ping" })) return;
+      clearTimeout(this.pongTimer);
+      this.pongTimer = setTimeout(() => this.socket?.close(), PONG_WITHIN_MS); // dead link
+    }, PING_EVERY_MS);
+  }
+
+  stopPings() {
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+  }
+
+  scheduleReconnect() {
+    this.setState("disconnected");
+    const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt);
+    this.attempt += 1;
+    this.reconnectTimer = setTimeout(() => this.connect(), backoff * (0.75 + Math.random() / 2));
+  }
+
+  retryNow() {
+    this.refusals = 0;
+    this.attempt = 0;
+    if (this.socket && this.socket.readyState <= WebSocket.OPEN && this.state === "connected") return;
+    this.connect();
+  }
+
+  setState(state) {
+    this.state = state;
+    if (!this.badge) return;
+    this.badge.hidden = false;
+    const label = this.badge.querySelector("[data-connection-state]");
+    const retry = this.badge.querySelector("[data-connection-retry]");
+    if (label) {
+      label.textContent = state;
+      label.dataset.state = state;
+    }
+    if (state === "connected") {
+      clearTimeout(this.retryButtonTimer);
+      this.retryButtonTimer = null;
+      if (retry) retry.hidden = true;
+    } else if (!this.retryButtonTimer) {
+      // counted from the moment the connection was lost, whatever retries happen meanwhile
+      this.retryButtonTimer = setTimeout(() => {
+        if (this.state !== "connected" && retry) retry.hidden = false;
+      }, RETRY_BUTTON_AFTER_MS);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+"""Order and idempotency under concurrency, against real PostgreSQL: threads with their
+own connections send at the same moment."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from messaging import services
+from messaging.models import Conversation, Message, Participant
+from tests.factories import CircleFactory, UserFactory
+from tests.messaging.conftest import at_once, befriend, start
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SENDERS = 8
+EACH = 15
+
+
+def test_concurrent_senders_get_seq_1_to_n_without_gaps_or_repeats(user):
+    assert connection.vendor == "postgresql"
+    people = [user] + [UserFactory() for _ in range(SENDERS - 1)]
+    for person in people[1:]:
+        befriend(user, person)
+    conversation = start(user, *people[1:], title="Busy")
+    barrier = threading.Barrier(SENDERS)
+    errors = []
+
+    def sender(person):
+        try:
+            barrier.wait(timeout=10)
+            for n in range(EACH):
+                services.message_send(
+                    sender=person,
+                    conversation_id=conversation.pk,
+                    client_id=f"{person.username}-{n}",
+                    content=f"{person.username} {n}",
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender, args=(p,)) for p in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+
+    total = SENDERS * EACH
+    seqs = list(Message.objects.filter(conversation=conversation).values_list("seq", flat=True))
+    assert sorted(seqs) == list(range(1, total + 1))
+    conversation.refresh_from_db()
+    assert conversation.last_seq == total
+    for person in people:  # each sender's messages keep the order they were sent in
+        mine = Message.objects.filter(sender=person).order_by("seq")
+        assert [m.client_id for m in mine] == [f"{person.username}-{n}" for n in range(EACH)]
+        participant = Participant.objects.get(conversation=conversation, user=person)
+        assert participant.last_read_seq == mine.last().seq
+
+
+def test_the_same_client_id_sent_at_once_stores_one_message(friends, user, direct):
+    for round_ in range(5):
+        client_id = f"twice-{round_}"
+        results = at_once(
+            *[
+                lambda cid=client_id: services.message_send(
+                    sender=user, conversation_id=direct.pk, client_id=cid, content="hi"
+                )
+            ]
+            * 3
+        )
+        assert len({message.pk for message, _ in results}) == 1
+        assert sorted(created for _, created in results) == [False, False, True]
+        assert Message.objects.filter(client_id=client_id).count() == 1
+    assert list(Message.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3, 4, 5]
+
+
+def test_starting_the_same_direct_conversation_at_once_makes_one(user, other_user):
+    befriend(user, other_user)
+    for _ in range(5):
+        Conversation.objects.all().delete()
+        results = at_once(
+            lambda: services.conversation_start(creator=user, usernames=["bob"]),
+            lambda: services.conversation_start(creator=other_user, usernames=["alice"]),
+        )
+        assert len({conversation.pk for conversation, _ in results}) == 1
+        assert sorted(created for _, created in results) == [False, True]
+        assert Conversation.objects.count() == 1
+        assert Participant.objects.count() == 2
+
+
+def test_circle_syncs_at_once_make_one_chat(user):
+    circle = CircleFactory(owner=user)
+    results = at_once(*[lambda: services.circle_conversation_sync(circle=circle)] * 3)
+    assert len({chat.pk for chat in results}) == 1
+    assert Participant.objects.filter(conversation__circle=circle).count() == 1

@@ -1,0 +1,68 @@
+"""A real Celery worker process runs tasks from the Redis broker; queuing falls back to
+running inline when the broker is unreachable."""
+
+import time
+import uuid
+
+import pytest
+from django.core.cache import cache
+
+from circles.celery import app as celery_app
+from circles.queue import enqueue
+from circles.tasks import heartbeat_task
+from tests.servers import celery_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_for_cache(key: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cache.get(key)
+        if value is not None:
+            return value
+        time.sleep(0.2)
+    return None
+
+
+@pytest.mark.slow
+def test_worker_process_runs_task_from_redis_broker():
+    token = uuid.uuid4().hex
+    with celery_worker() as worker:
+        enqueue(heartbeat_task, token)
+        assert wait_for_cache(f"circles:heartbeat:{token}") is not None
+        assert worker.poll() is None
+
+
+def test_task_settings_are_safe_for_lost_workers():
+    conf = celery_app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
+    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+    assert heartbeat_task.name == "circles.heartbeat"
+
+
+def _reset_broker_connections():
+    # Celery caches its connection and producer pools (kombu keeps them per broker URL);
+    # drop the app's references so the next send uses whatever broker_url now says.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down():
+    saved_url = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    _reset_broker_connections()
+    yield
+    celery_app.conf.broker_url = saved_url
+    _reset_broker_connections()
+
+
+def test_enqueue_runs_inline_when_broker_is_down(broker_down):
+    token = uuid.uuid4().hex
+    started = time.monotonic()
+    enqueue(heartbeat_task, token)
+    elapsed = time.monotonic() - started
+    assert cache.get(f"circles:heartbeat:{token}") is not None
+    assert elapsed < 5

@@ -1,0 +1,66 @@
+"""Smoke test of the embedded defaults: no DATABASE_URL, no REDIS_URL, no S3 — SQLite,
+in-memory channel layer, in-process tasks, local media — as `make run` uses them."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+import websockets
+
+from tests.servers import ROOT, VENV_BIN, _stop, _wait_http, free_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def bare_env(tmp_path):
+    # Only what any shell has; none of the service variables the rest of the suite sets.
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env["VAR_DIR"] = str(tmp_path / "var")  # keep the developer's var/ untouched
+    return env
+
+
+def run(args, env):
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
+    # async only for the WebSocket client at the end; the rest blocks, which is fine here
+    python = sys.executable
+    run([python, "manage.py", "migrate", "--noinput", "-v0"], bare_env)
+    first = run([python, "manage.py", "seed_demo"], bare_env)
+    again = run([python, "manage.py", "seed_demo"], bare_env)  # idempotent
+    assert first and again
+    assert (tmp_path / "var" / "db.sqlite3").exists()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [str(VENV_BIN / "uvicorn"), "circles.asgi:application", "--port", str(port),
+         "--no-proxy-headers", "--log-level", "warning"],
+        cwd=ROOT, env=bare_env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(f"{base}/healthz", server)
+        for path in ("/", "/admin/login/", "/accounts/login/", "/static/vendor/htmx.min.js"):
+            with urllib.request.urlopen(base + path, timeout=10) as response:
+                assert response.status == 200, path
+        with urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=10) as response:
+            assert json.load(response)["info"]["title"] == "Circles API"
+        with urllib.request.urlopen(base + "/readyz", timeout=10) as response:
+            checks = json.load(response)["checks"]
+        assert checks == {"database": "ok", "redis": "not_configured", "storage": "ok"}
+
+        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/", origin=base) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd.code == 4401
+    finally:
+        _stop(server)

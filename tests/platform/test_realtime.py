@@ -1,0 +1,50 @@
+"""The one publisher: delivers through the channel layer, and never raises."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from circles.realtime import publish, publish_on_commit, user_group
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def subscribe(group):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group, channel)
+    return layer, channel
+
+
+def test_publish_reaches_group_members():
+    layer, channel = subscribe(user_group("u1"))
+    assert publish(user_group("u1"), {"type": "session.ended"})
+    assert async_to_sync(layer.receive)(channel) == {"type": "session.ended"}
+
+
+def test_publish_on_commit_waits_for_commit_and_skips_rollback():
+    layer, channel = subscribe(user_group("u2"))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publish_on_commit(user_group("u2"), {"type": "x.rolled_back"})
+        raise RuntimeError
+    with transaction.atomic():
+        publish_on_commit(user_group("u2"), {"type": "x.committed"})
+    assert async_to_sync(layer.receive)(channel) == {"type": "x.committed"}
+
+
+def test_publish_failure_is_logged_not_raised(settings, caplog):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    try:
+        assert publish(user_group("u3"), {"type": "x.lost"}) is False
+    finally:
+        channel_layers.backends.clear()
+    assert "realtime publish to user.u3 failed" in caplog.text

@@ -1,0 +1,110 @@
+"""Real processes for tests: a uvicorn server and a Celery worker, started on the test
+database and this worker's Redis database, and always stopped."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """The URL of the database this test process uses (the pytest-django test database)."""
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def process_env(**overrides) -> dict:
+    """Environment for a child process: production-like settings over the test services."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
+    env.update(
+        DATABASE_URL=test_database_url(),
+        REDIS_URL=settings.REDIS_URL,  # already this xdist worker's own database
+        DEBUG="false",
+        SECRET_KEY=settings.SECRET_KEY,
+        HTTPS="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update({k: str(v) for k, v in overrides.items()})
+    return env
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def uvicorn_server(**env_overrides):
+    """Yield the base URL of a uvicorn process serving circles.asgi on a free port."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "uvicorn"), "circles.asgi:application",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--no-proxy-headers", "--log-level", "warning",
+        ],
+        cwd=ROOT,
+        env=process_env(**env_overrides),
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(f"{base_url}/healthz", proc)
+        yield base_url
+    finally:
+        _stop(proc)
+
+
+@contextmanager
+def celery_worker(*queues: str, **env_overrides):
+    """A real `celery worker` process consuming from this test's Redis broker."""
+    args = [
+        str(VENV_BIN / "celery"), "-A", "circles", "worker",
+        "--pool", "solo", "--loglevel", "WARNING",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    if queues:
+        args += ["-Q", ",".join(queues)]
+    proc = subprocess.Popen(args, cwd=ROOT, env=process_env(**env_overrides))
+    try:
+        yield proc
+    finally:
+        _stop(proc)
