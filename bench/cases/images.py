@@ -1,6 +1,6 @@
 """The image pipeline against Node's sharp, on the same machine and photos, same 8 outputs.
 
-For each sample photo in ../shared/photos: milliseconds for posts.images.render_renditions()
+For each sample photo in tests/photos: milliseconds for posts.images.render_renditions()
 (bytes in, 4 renditions x WebP + progressive JPEG out), and for sharp producing the same
 outputs with the same encoder settings, driven its fastest way: decode and resize once to
 raw pixels, each smaller rendition from the one before, sharp.concurrency(1),
@@ -33,7 +33,7 @@ from posts import images
 
 DESCRIPTION = "render_renditions per sample photo vs Node's sharp, same 8 outputs, 1 thread"
 
-PHOTOS_DIR = Path(__file__).resolve().parents[3] / "shared" / "photos"
+PHOTOS_DIR = Path(__file__).resolve().parents[2] / "tests" / "photos"
 MAIN_PHOTO = "fixture-12mp-4032x3024-q92.jpg"  # the target's "one 12 MP JPEG"
 MEMORY_PHOTOS = [MAIN_PHOTO, "fixture-12mp-orient6.heic"]
 MAIN_RUNS = 15

@@ -1,6 +1,6 @@
 """posts.images, the pure pipeline: bytes in, renditions out. No database involved.
 
-Real photos come from ../shared/photos (skipped when that folder is absent); edge cases are
+Real photos come from tests/photos (see its SOURCES.md); edge cases are
 made here with Pillow, or byte by byte where Pillow would refuse to write them.
 """
 
@@ -21,8 +21,7 @@ from posts.images import ImageRejected, detect_format, render_renditions
 # blurhash-python reads pixels with a Pillow API deprecated in Pillow 12.1.
 pytestmark = pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationWarning")
 
-PHOTOS_DIR = Path(__file__).resolve().parents[3] / "shared" / "photos"
-needs_photos = pytest.mark.skipif(not PHOTOS_DIR.is_dir(), reason=f"no {PHOTOS_DIR}")
+PHOTOS_DIR = Path(__file__).resolve().parents[1] / "photos"
 
 # name: (detected format, upright width, upright height)
 PHOTOS = {
@@ -104,14 +103,12 @@ def rejection(data: bytes) -> str:
 # --- real photos --------------------------------------------------------------------------
 
 
-@needs_photos
 @pytest.mark.parametrize("name", PHOTOS)
 def test_photo_is_detected_from_its_first_bytes(name):
     head = (PHOTOS_DIR / name).read_bytes()[:4096]  # what the upload check reads
     assert detect_format(head) == PHOTOS[name][0]
 
 
-@needs_photos
 @pytest.mark.parametrize("name", PHOTOS)
 def test_photo_renditions_have_the_right_sizes_and_decode(name):
     _, width, height = PHOTOS[name]
@@ -131,7 +128,6 @@ def test_photo_renditions_have_the_right_sizes_and_decode(name):
         assert img.mode == "RGB"
 
 
-@needs_photos
 @pytest.mark.parametrize("name", PHOTOS)
 def test_photo_outputs_carry_no_metadata(name):
     for _, _, data in outputs(render_photo(name)):
@@ -142,14 +138,12 @@ def test_photo_outputs_carry_no_metadata(name):
         assert b"http://ns.adobe.com/xap/1.0/" not in data
 
 
-@needs_photos
 def test_jpegs_are_progressive():
     for _, fmt, data in outputs(render_photo("flowers.jpeg")):
         if fmt == "jpeg":
             assert decode(data).info.get("progressive") == 1
 
 
-@needs_photos
 def test_heic_with_orientation_6_comes_out_portrait():
     result = render_photo("fixture-12mp-orient6.heic")
     large = result.renditions["large"]
@@ -161,7 +155,6 @@ def test_heic_with_orientation_6_comes_out_portrait():
     assert close(turned.resize((8, 6)).getpixel((2, 2)), upright.resize((8, 6)).getpixel((2, 2)))
 
 
-@needs_photos
 def test_an_embedded_profile_is_converted_to_srgb():
     # Landscape_6.jpg embeds Apple's "Generic RGB Profile" (gamma 1.8): mid greys darken.
     profile = decode((PHOTOS_DIR / "Landscape_6.jpg").read_bytes()).info["icc_profile"]

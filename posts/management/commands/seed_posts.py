@@ -5,7 +5,7 @@
 --posts N makes sure the database holds at least N posts: it adds the difference (none
 when there are enough already), so a rerun is quick and changes nothing else.
 
-Photos are real: a handful of pictures (../shared/photos, or generated gradients when
+Photos are real: a handful of pictures (tests/photos, or generated gradients when
 that folder is missing) go through posts.images.render_renditions once, their renditions
 are stored once under fixed keys (seed/<photo>/<rendition>.<ext>), and every bulk Image
 row points at those same keys, already `ready`. A rerun writes back any of those files
@@ -57,7 +57,7 @@ from posts.models import (
     Visibility,
 )
 
-PHOTOS_DIR = Path(settings.BASE_DIR).parent / "shared" / "photos"
+PHOTOS_DIR = Path(settings.BASE_DIR) / "tests" / "photos"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 MAX_PHOTOS = 6
 SPREAD_DAYS = 90
