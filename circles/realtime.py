@@ -4,6 +4,7 @@ is logged, never raised, so the write that caused it still succeeds.
 Groups are named from ids only: `user.<id>`, `conversation.<id>`.
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -11,6 +12,10 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# A publish that takes longer than this is given up (and logged): the write behind it has
+# already succeeded, and a Redis that hangs must not hang the request too.
+PUBLISH_TIMEOUT_S = 2.0
 
 
 def user_group(user_id) -> str:
@@ -28,7 +33,7 @@ def publish(group: str, event: dict) -> bool:
     method (dots become underscores).
     """
     try:
-        async_to_sync(get_channel_layer().group_send)(group, event)
+        async_to_sync(_group_send)(group, event)
         return True
     except Exception:
         logger.warning("realtime publish to %s failed", group, exc_info=True)
@@ -39,11 +44,15 @@ async def apublish(group: str, event: dict) -> bool:
     """publish() for async code (a consumer): the same delivery, without a hop to a thread
     and back. Failures are logged, never raised."""
     try:
-        await get_channel_layer().group_send(group, event)
+        await _group_send(group, event)
         return True
     except Exception:
         logger.warning("realtime publish to %s failed", group, exc_info=True)
         return False
+
+
+async def _group_send(group: str, event: dict) -> None:
+    await asyncio.wait_for(get_channel_layer().group_send(group, event), PUBLISH_TIMEOUT_S)
 
 
 def publish_on_commit(group: str, event: dict) -> None:

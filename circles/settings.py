@@ -129,7 +129,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "circles:ws"},
+            "CONFIG": {
+                # A Redis that does not answer must not hang a send: connect within 1 s.
+                # Reads stay unbounded here; the layer's own 5 s blocking pop needs that.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}],
+                "prefix": "circles:ws",
+            },
         }
     }
 else:

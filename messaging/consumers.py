@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -119,8 +120,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name = await self.channel_layer.new_channel()
         self.base_send = send
-        with contextlib.suppress(StopConsumer):  # the consumer's normal way out
-            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        try:
+            with contextlib.suppress(StopConsumer):  # the consumer's normal way out
+                await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        finally:
+            # However the consumer ends, its presence must end with it (disconnect() is
+            # not called when a handler raised).
+            await self.release()
 
     async def dispatch(self, message):
         """Channels' dispatch without its per-message aclose_old_connections(): that is a
@@ -128,8 +134,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         other socket's database work. No handler here touches the ORM outside
         database_sync_to_async, which closes old connections around each call itself."""
         handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
+        if handler is None:  # an event kind this socket does not relay: not worth a crash
+            logger.warning("no handler for %s", message.get("type"))
+            return
         await handler(message)
 
     async def channel_receive(self):
@@ -160,6 +167,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.heartbeat = asyncio.create_task(self.keep_present(announce=came_online, ids=ids))
 
     async def disconnect(self, code):
+        await self.release()
+
+    async def release(self):
+        """Leave the groups and count this socket out of presence; safe to call twice."""
+        if getattr(self, "released", False):
+            return
+        self.released = True
         try:
             for group in getattr(self, "joined", ()):
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -209,13 +223,17 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting raises RecursionError
             await self.send_error("invalid_json", "The frame is not valid JSON.")
             return
         if not isinstance(content, dict):
             await self.send_error("invalid_frame", "A frame is a JSON object with a type.")
             return
-        await self.receive_json(content)
+        try:
+            await self.receive_json(content)
+        except Exception:  # a fault behind one frame (say the database) must not end the socket
+            logger.exception("frame %s failed", content.get("type"))
+            await self.send_error("server_error", "That did not work. Try again.")
 
     async def within_budget(self) -> bool:
         """Flood control: an error past FRAMES_PER_SECOND, a close far past it."""
@@ -273,7 +291,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def on_typing(self, content):
-        conversation_id = str(content.get("conversation_id"))
+        try:
+            conversation_id = str(uuid.UUID(str(content.get("conversation_id"))))
+        except ValueError:
+            conversation_id = None
+        if conversation_id not in self.conversations:  # checked first: self.typed stays bounded
+            await self.send_error("not_found", "Not found.")
+            return
         now = time.monotonic()
         if now - self.typed.get(conversation_id, -TYPING_EVERY_S) < TYPING_EVERY_S:
             return

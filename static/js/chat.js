@@ -547,6 +547,8 @@ class Inbox {
     this.root = root;
     this.me = root.dataset.me;
     this.list = root.querySelector("[data-inbox-list]");
+    // A photo message arrives again as message.new once its photo is ready: count it once.
+    this.counted = new Set();
     realtime
       .on("message.new", (f) => this.onMessage(f.message))
       .on("read", (f) => f.user.id === this.me && this.setUnread(f.conversation_id, 0))
@@ -570,7 +572,8 @@ class Inbox {
     const time = item.querySelector("time");
     if (time) time.textContent = "now";
     item.parentElement.prepend(item);
-    if (!mine) {
+    if (!mine && !this.counted.has(message.id)) {
+      this.counted.add(message.id);
       const badge = item.querySelector("[data-unread]");
       this.setUnread(message.conversation_id, Number(badge.firstChild?.textContent || 0) + 1);
     }

@@ -89,13 +89,14 @@ export class Realtime {
   }
 
   receive(socket, event) {
+    if (socket !== this.socket) return; // a replaced socket's late frames
     let frame;
     try {
       frame = JSON.parse(event.data);
     } catch {
       return;
     }
-    if (this.state !== "connected" && socket === this.socket) {
+    if (this.state !== "connected") {
       this.attempt = 0;
       this.refusals = 0;
       const reconnected = this.everConnected;
@@ -139,6 +140,10 @@ export class Realtime {
     this.refusals = 0;
     this.attempt = 0;
     if (this.socket && this.socket.readyState <= WebSocket.OPEN && this.state === "connected") return;
+    // A socket still connecting is dropped: only one may ever deliver frames.
+    const stale = this.socket;
+    this.socket = null;
+    stale?.close();
     this.connect();
   }
 

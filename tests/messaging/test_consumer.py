@@ -400,3 +400,53 @@ async def test_async_publish_failure_is_logged_not_raised(settings, caplog):
     channel_layers.backends.clear()
     assert await apublish("user.x", {"type": "x.lost"}) is False
     assert "realtime publish to user.x failed" in caplog.text
+
+
+async def test_deeply_nested_frame_is_refused_and_the_socket_lives_on(user):
+    socket = await open_socket(user)
+    await socket.send_to(text_data="[" * 5_000)  # json raises RecursionError, not ValueError
+    assert (await next_frame(socket))["error"]["code"] == "invalid_json"
+    await socket.send_json_to({"type": "ping"})
+    assert await next_frame(socket) == {"type": "pong"}
+    await socket.disconnect()
+
+
+async def test_a_fault_behind_one_frame_is_an_error_not_a_dead_socket(direct, user, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(consumers, "conversation_mark_read", broken)
+    socket = await open_socket(user)
+    await socket.send_json_to({"type": "read", "conversation_id": str(direct.pk)})
+    assert (await next_frame(socket))["error"]["code"] == "server_error"
+    await socket.send_json_to({"type": "ping"})
+    assert await next_frame(socket) == {"type": "pong"}
+    await socket.disconnect()
+
+
+async def test_typing_for_unknown_conversations_keeps_no_state(user):
+    socket = await open_socket(user)
+    for n in range(5):
+        await socket.send_json_to({"type": "typing", "conversation_id": f"junk-{n}" * 100})
+        assert (await next_frame(socket))["error"]["code"] == "not_found"
+    await socket.disconnect()
+
+
+async def test_an_event_kind_without_a_handler_does_not_end_the_socket(user):
+    socket = await open_socket(user)
+    await sync_to_async(publish)(f"user.{user.pk}", {"type": "notification.created"})
+    await socket.send_json_to({"type": "ping"})
+    assert await next_frame(socket) == {"type": "pong"}
+    await socket.disconnect()
+
+
+async def test_a_consumer_that_dies_still_goes_offline(user, other_user, direct, monkeypatch):
+    monkeypatch.setattr(presence, "OFFLINE_GRACE_S", 0.5)
+    alice = await open_socket(user)
+    assert await sync_to_async(presence.is_online)(user.pk)
+    # a malformed event makes its handler raise: the consumer ends without disconnect()
+    await sync_to_async(publish)(f"user.{user.pk}", {"type": "conversation.left"})
+    with pytest.raises(KeyError):
+        await alice.wait(timeout=2)
+    await asyncio.sleep(1.0)
+    assert not await sync_to_async(presence.is_online)(user.pk)

@@ -48,3 +48,30 @@ def test_publish_failure_is_logged_not_raised(settings, caplog):
     finally:
         channel_layers.backends.clear()
     assert "realtime publish to user.u3 failed" in caplog.text
+
+
+def test_publish_to_a_redis_that_never_answers_gives_up_quickly(settings, caplog):
+    import socket
+    import time
+
+    silent = socket.socket()  # accepts connections (the kernel's backlog) and never replies
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{port}/0"}]},
+        }
+    }
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    started = time.monotonic()
+    try:
+        assert publish(user_group("u4"), {"type": "x.lost"}) is False
+    finally:
+        channel_layers.backends.clear()
+        silent.close()
+    assert time.monotonic() - started < 5
+    assert "realtime publish to user.u4 failed" in caplog.text
