@@ -3,8 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-HOST ?= 127.0.0.1
-PORT ?= 8000
 # The test suite runs on the real services; override to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/circles
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
@@ -31,7 +29,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
+	bash scripts/serve.sh  # HOST and PORT from the environment, then .env; else 127.0.0.1:8000
 
 services:
 	@bash scripts/ensure-services.sh

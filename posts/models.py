@@ -52,6 +52,9 @@ class Image(models.Model):
     renditions = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The delivery (Celery task id) holding the claim: its redelivery after a lost worker
+    # may take the claim back at once instead of waiting for STUCK_AFTER.
+    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

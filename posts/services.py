@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # An image claimed this long ago and still processing is taken to be lost with its worker.
 STUCK_AFTER = timedelta(minutes=5)
+# Claims an image may take before it counts as one that kills its worker (memory, crash).
+MAX_ATTEMPTS = 3
 _SNIFF_BYTES = 4096
 
 
@@ -69,23 +71,34 @@ def image_store_original(*, owner: User, upload, purpose: str, alt: str = "") ->
     return Image(owner=owner, purpose=purpose, original_key=key, alt=alt[:ALT_MAX])
 
 
-def image_process(*, image_id) -> None:
+def image_process(*, image_id, delivery: str = "") -> None:
     """Claim, render and store one image's renditions; a no-op when already done.
 
-    Claims with a conditional UPDATE so two workers never render the same image. A
-    corrupt or refused image fails for good with a readable reason; a storage failure
-    puts the image back to pending and re-raises for the task's retry.
+    Claims with a conditional UPDATE so two workers never render the same image. A claim
+    older than STUCK_AFTER, or one held by this same delivery (the job redelivered after
+    its worker died), may be taken again. A corrupt or refused image fails for good with
+    a readable reason, and so does one that was claimed MAX_ATTEMPTS times without an
+    end; a storage failure puts the image back to pending and re-raises for the retry.
     """
     now = timezone.now()
     claimable = Q(state=ImageState.PENDING) | Q(
         state=ImageState.PROCESSING, claimed_at__lt=now - STUCK_AFTER
     )
+    if delivery:
+        claimable |= Q(state=ImageState.PROCESSING, claimed_by=delivery)
     claimed = Image.objects.filter(claimable, pk=image_id).update(
-        state=ImageState.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
+        state=ImageState.PROCESSING,
+        claimed_at=now,
+        claimed_by=delivery,
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return
     image = Image.objects.get(pk=image_id)
+    if image.attempts > MAX_ATTEMPTS:
+        reason = "This photo could not be processed: it stopped the worker every time."
+        _image_settle(image, state=ImageState.FAILED, error=reason)
+        return
     replaced = [key for key in image.storage_keys() if key != image.original_key]  # reprocess
     written: list[str] = []
     try:
@@ -334,9 +347,12 @@ def _post_link_tags(post: Post) -> None:
 def post_refresh_status(*, image_id) -> None:
     """Publish the post holding image once all its images are ready; fail it when one
     failed. A published post stays published."""
-    link = PostImage.objects.filter(image_id=image_id).select_related("post").first()
+    link = PostImage.objects.filter(image_id=image_id).first()
     if link is None:
         return
+    # Locked so that two workers settling the post's last two images one moment apart
+    # cannot each see the other's image unfinished (and leave the post processing).
+    Post.objects.select_for_update().filter(pk=link.post_id).first()
     states = set(
         Image.objects.filter(post_image__post_id=link.post_id).values_list("state", flat=True)
     )

@@ -14,9 +14,10 @@ from posts.media import StorageUnavailable
     retry_backoff_max=4,
     retry_jitter=False,
     max_retries=3,
+    bind=True,
 )
-def image_process_task(image_id: str) -> None:
-    services.image_process(image_id=image_id)
+def image_process_task(self, image_id: str) -> None:
+    services.image_process(image_id=image_id, delivery=self.request.id or "")
 
 
 @shared_task(name="posts.image_requeue_stuck")

@@ -94,11 +94,12 @@ def uvicorn_server(**env_overrides):
 
 
 @contextmanager
-def celery_worker(*queues: str, **env_overrides):
-    """A real `celery worker` process consuming from this test's Redis broker."""
+def celery_worker(*queues: str, pool: str = "solo", **env_overrides):
+    """A real `celery worker` process consuming from this test's Redis broker (pool
+    "prefork" runs the jobs in one child process, as production does)."""
     args = [
         str(VENV_BIN / "celery"), "-A", "circles", "worker",
-        "--pool", "solo", "--loglevel", "WARNING",
+        "--pool", pool, "--concurrency", "1", "--loglevel", "WARNING",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
     if queues:

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 import websockets
 
-from tests.servers import ROOT, VENV_BIN, _stop, _wait_http, free_port
+from tests.servers import ROOT, _stop, _wait_http, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -41,11 +41,10 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
     assert (tmp_path / "var" / "db.sqlite3").exists()
 
     port = free_port()
+    # what `make run` runs after migrating and seeding; the port comes from the environment
     server = subprocess.Popen(
-        [str(VENV_BIN / "uvicorn"), "circles.asgi:application", "--port", str(port),
-         "--no-proxy-headers", "--log-level", "warning"],
-        cwd=ROOT, env=bare_env,
-    )  # fmt: skip
+        ["bash", "scripts/serve.sh"], cwd=ROOT, env={**bare_env, "PORT": str(port)}
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_http(f"{base}/healthz", server)

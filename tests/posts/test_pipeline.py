@@ -5,6 +5,7 @@ import subprocess
 import time
 import urllib.request
 from datetime import timedelta
+from pathlib import Path
 
 import boto3
 import pytest
@@ -72,6 +73,34 @@ def test_fresh_processing_claim_is_not_stolen(author):
     Image.objects.filter(pk=image.pk).update(state=ImageState.PROCESSING, claimed_at=timezone.now())
     services.image_process(image_id=image.pk)
     assert Image.objects.get(pk=image.pk).state == ImageState.PROCESSING
+
+
+def test_a_redelivered_job_takes_its_own_claim_back_at_once(author):
+    post = make_post(author, process=False)
+    image = only_image(post)
+    # the first delivery claimed it, then its worker died mid-job
+    Image.objects.filter(pk=image.pk).update(
+        state=ImageState.PROCESSING, claimed_at=timezone.now(), claimed_by="delivery-1"
+    )
+    services.image_process(image_id=image.pk, delivery="delivery-2")  # someone else's job
+    assert Image.objects.get(pk=image.pk).state == ImageState.PROCESSING
+    services.image_process(image_id=image.pk, delivery="delivery-1")  # the same job again
+    assert Image.objects.get(pk=image.pk).state == ImageState.READY
+    assert Post.objects.get(pk=post.pk).status == PostStatus.PUBLISHED
+
+
+def test_an_image_that_keeps_killing_its_worker_fails_with_a_reason(author):
+    post = make_post(author, process=False)
+    image = only_image(post)
+    Image.objects.filter(pk=image.pk).update(
+        state=ImageState.PROCESSING,
+        claimed_at=timezone.now() - timedelta(minutes=10),
+        attempts=services.MAX_ATTEMPTS,
+    )
+    services.image_process(image_id=image.pk)
+    image.refresh_from_db()
+    assert image.state == ImageState.FAILED and "stopped the worker" in image.error
+    assert Post.objects.get(pk=post.pk).status == PostStatus.FAILED
 
 
 def test_task_retries_only_transient_storage_errors():
@@ -213,6 +242,44 @@ def test_real_worker_publishes_an_uploaded_post(author):
                 break
             time.sleep(0.3)
     assert status == PostStatus.PUBLISHED
+
+
+def _children(pid: int) -> list[int]:
+    path = f"/proc/{pid}/task/{pid}/children"
+    with open(path) as f:
+        return [int(child) for child in f.read().split()]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_job_is_replaced_and_the_job_finishes(author):
+    """SIGKILL the pool process while it renders: the job was not acknowledged (acks_late,
+    reject_on_worker_lost), the worker starts a new process, the job is delivered again,
+    takes its own claim back and the post is published — no waiting for the stuck sweep."""
+    import os
+    import signal
+
+    heic = (
+        Path(__file__).resolve().parents[1] / "photos" / "fixture-12mp-orient6.heic"
+    ).read_bytes()
+    post = make_post(author, process=False, files=[SimpleUploadedFile("big.heic", heic)])
+    image = only_image(post)
+    with celery_worker(pool="prefork") as worker:
+        services.image_reprocess(image_ids=[image.pk])  # queued to the real broker
+        deadline = time.monotonic() + 60
+        while Image.objects.get(pk=image.pk).state != ImageState.PROCESSING:
+            assert time.monotonic() < deadline, "the worker never claimed the image"
+            time.sleep(0.01)
+        (child,) = _children(worker.pid)
+        os.kill(child, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while Post.objects.get(pk=post.pk).status == PostStatus.PROCESSING:
+            assert time.monotonic() < deadline, "the job was not redone"
+            time.sleep(0.2)
+        assert worker.poll() is None  # the worker itself lived on
+    image.refresh_from_db()
+    assert image.state == ImageState.READY and image.attempts == 2
+    assert Post.objects.get(pk=post.pk).status == PostStatus.PUBLISHED
 
 
 def test_reprocess_replaces_renditions_and_removes_the_old_files(
