@@ -50,7 +50,7 @@ def post_detail(request, post_id: str):
 
 @router.delete("/{post_id}", response={204: None})
 def post_delete(request, post_id: str):
-    post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
+    post = selectors.post_get_deletable(actor=request.auth, post_id=post_id)
     services.post_delete(post=post, actor=request.auth)
     return 204, None
 
@@ -85,12 +85,10 @@ def bookmark_delete(request, post_id: str):
 
 
 @router.get("/{post_id}/comments", response=Page[CommentOut])
-def comment_list(
-    request, post_id: str, parent_id: str | None = None, cursor: str | None = None, limit: int = 20
-):
+def comment_list(request, post_id: str, page: Query[PageParams], parent_id: str | None = None):
     post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
     page = selectors.comment_list_for_post(
-        viewer=request.auth, post=post, parent_id=parent_id, cursor=cursor, limit=limit
+        viewer=request.auth, post=post, parent_id=parent_id, **page.dict()
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 

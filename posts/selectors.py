@@ -96,6 +96,16 @@ def post_get_visible(*, viewer, post_id) -> Post:
     return found
 
 
+def post_get_deletable(*, actor, post_id) -> Post:
+    """A post actor may delete: one they can see, or any post for staff (moderation)."""
+    if actor.is_staff:
+        found = Post.objects.filter(pk=_uuid(post_id)).first()
+        if found is None:
+            raise Http404
+        return found
+    return post_get_visible(viewer=actor, post_id=post_id)
+
+
 def post_list_for_author(*, viewer, author: User, cursor=None, limit=20) -> PageResult:
     posts = Post.objects.visible_to(viewer).filter(author=author)
     return paginate(posts_with_details(posts, viewer=viewer), cursor=cursor, limit=limit)

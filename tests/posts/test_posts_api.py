@@ -243,3 +243,22 @@ def test_posts_count_never_reveals_posts_the_viewer_cannot_see(author, follower,
     make_post(author, visibility="followers")
     assert bearer_for(follower).get("/api/v1/users/author").json()["posts_count"] == 2
     assert bearer_for(outsider).get("/api/v1/users/author").json()["posts_count"] == 1
+
+
+def test_staff_delete_any_post_even_one_they_cannot_see(author, outsider):
+    from tests.factories import UserFactory
+
+    post = make_post(author, visibility="followers")
+    moderator = UserFactory(username="moderator", is_staff=True)
+    assert bearer_for(outsider).delete(f"/api/v1/posts/{post.pk}").status_code == 404
+    assert bearer_for(moderator).delete(f"/api/v1/posts/{post.pk}").status_code == 204
+    assert not Post.objects.filter(pk=post.pk).exists()
+    assert bearer_for(moderator).delete(f"/api/v1/posts/{post.pk}").status_code == 404
+
+
+@pytest.mark.parametrize("limit", ["0", "51", "many"])
+def test_comment_list_limit_out_of_range_is_a_400(author, follower, limit):
+    post = make_post(author)
+    response = bearer_for(follower).get(f"/api/v1/posts/{post.pk}/comments?limit={limit}")
+    assert response.status_code == 400
+    assert "limit" in response.json()["error"]["fields"]
