@@ -27,7 +27,20 @@ class SessionCsrfAuth(SessionAuth):
         return user if user.is_authenticated and user.is_active else None
 
 
-api = NinjaAPI(
+class CirclesApi(NinjaAPI):
+    """NinjaAPI whose OpenAPI document is built once per process: it only changes with the
+    code, and building it takes tens of milliseconds."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        cache = self.__dict__.setdefault("_schemas", {})
+        if path_prefix not in cache:
+            cache[path_prefix] = super().get_openapi_schema(path_prefix=path_prefix)
+        return cache[path_prefix]
+
+
+api = CirclesApi(
     title="Circles API",
     version="1",
     urls_namespace="api",

@@ -19,6 +19,12 @@ app.conf.beat_schedule = {
 }
 
 
+@signals.setup_logging.connect
+def _keep_django_logging(**kwargs):
+    """Connected, this stops Celery from replacing the root logger's handlers: worker and
+    beat log through settings.LOGGING (JSON lines with the request id), as the web does."""
+
+
 @signals.before_task_publish.connect
 def _carry_request_id(headers=None, **kwargs):
     """Put the current request id on every task sent, so its logs can be joined."""

@@ -83,3 +83,31 @@ class RequestSizeLimitMiddleware:
                 return error_response(413, "too_large", "The request is too large.")
             return HttpResponse("The request is too large.", status=413)
         return self.get_response(request)
+
+
+class ApiMethodNotAllowedMiddleware:
+    """A wrong method on a known API path answers the API's error format too (django-ninja
+    answers those with a bare text 405, outside its exception handlers)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from circles.errors import error_response
+
+            allowed = response.get("Allow", "")
+            answer = error_response(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here. Allowed: {allowed}.",
+                headers={"Allow": allowed} if allowed else None,
+            )
+            answer["X-Request-ID"] = response.get("X-Request-ID", "")
+            return answer
+        return response

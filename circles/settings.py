@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "circles.middleware.RequestIdMiddleware",
     "circles.middleware.ClientIpMiddleware",
     "circles.middleware.RequestSizeLimitMiddleware",
+    "circles.middleware.ApiMethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -285,6 +286,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # uvicorn installs its own text handlers before Django starts: take them over.
+        "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"level": "INFO"},
         "uvicorn.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -66,3 +66,17 @@ def test_unknown_api_path_is_json_404_for_writes_too(client, user):
     response = client.post("/api/v1/nothing/here", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+def test_wrong_method_on_a_known_path_is_405_in_error_format(client):
+    response = client.put("/api/v1/auth/csrf")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
+    assert response["X-Request-ID"]
+
+
+def test_openapi_document_is_built_once_and_stays_the_same(client):
+    first = client.get("/api/v1/openapi.json").json()
+    assert client.get("/api/v1/openapi.json").json() == first

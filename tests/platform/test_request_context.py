@@ -78,3 +78,31 @@ def test_oversized_request_is_refused_before_reading(client):
     assert response.json()["error"]["code"] == "too_large"
     page = client.generic("POST", "/accounts/login/", b"x", CONTENT_LENGTH=str(200 * 1024 * 1024))
     assert page.status_code == 413
+
+
+def test_celery_processes_log_json_lines_with_the_request_id():
+    """What a worker does at start (app.log.setup), then a log line inside a task."""
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT, process_env
+
+    script = (
+        "import logging; from circles.celery import app; import django; django.setup(); "
+        "app.log.setup(loglevel='INFO'); "
+        "from circles.logs import set_request_id; set_request_id('req-from-web-1'); "
+        "logging.getLogger('celery.worker').warning('inside a task')"
+    )
+    env = process_env(LOG_FORMAT="json", LOG_LEVEL="INFO")
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    line = next(line for line in lines if line["message"] == "inside a task")
+    assert line["request_id"] == "req-from-web-1" and line["logger"] == "celery.worker"

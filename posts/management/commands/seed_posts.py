@@ -275,6 +275,7 @@ class Seeder:
                         "renditions": photo["renditions"],
                         "attempts": 1,
                         "claimed_at": created,
+                        "claimed_by": "",
                         "created_at": created,
                         "updated_at": created,
                     }
