@@ -201,6 +201,19 @@ async def _load(ports, pairs, cookies, rates, duration_s, senders):
     await asyncio.sleep(2.0)  # let the "online" announcements of the connects pass
 
     active = [(conversation, by_person[sender]) for conversation, sender, _ in pairs[:senders]]
+    # Warm-up, not measured (as the HTTP loads do): each active sender's first message pays
+    # for the first database connections of the pools and the first trip of every code path.
+    report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0)
+    for k, (conversation, ws) in enumerate(active):
+        frame = {
+            "type": "message.send",
+            "conversation_id": conversation,
+            "client_id": f"warmup-{uuid.uuid4().hex[:8]}-{k}",
+            "content": "warm-up",
+        }
+        await ws.send(json.dumps(frame))
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(2.0)
     reports = []
     for rate in rates:
         report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0)

@@ -57,7 +57,7 @@ def run(bench: Bench) -> list[Result]:
     random.Random(5).shuffle(order)
     api = [get("/api/v1/feed", Authorization=f"Bearer {tokens[i]}") for i in order]
     pages = [get("/", Cookie=f"sessionid={sessions[i]}") for i in order]
-    workers = max(WORKERS, bench.server.workers)
+    workers = bench.server.workers if bench.server.workers > 1 else WORKERS
     try:
         with Server(bench.server.env, workers=workers) as server:
             own = Bench(server, rate=bench.rate, duration_s=bench.duration_s)
