@@ -178,6 +178,16 @@ def search(request, q: str = ""):
     }
 
 
+@discovery_router.get("/circles/{circle_id}/posts", response=Page[PostOut])
+def circle_posts(request, circle_id: str, page: Query[PageParams]):
+    """The posts shared to a circle you are a member of, newest first (404 otherwise)."""
+    return _page(
+        selectors.post_list_for_circle(
+            viewer=request.auth, circle_id=circle_id, details=False, **page.dict()
+        )
+    )
+
+
 @discovery_router.get("/hashtags/{name}/posts", response=Page[PostOut])
 def hashtag_posts(request, name: str, page: Query[PageParams]):
     """Posts you may see with #name, newest first (an unused name: an empty list)."""

@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.models import Block, Follow, User
 from accounts.selectors import (
     block_exists_between,
+    circle_get_for_member,
     user_annotate_profile,
     user_content_visible,
     user_get_visible,
@@ -152,6 +153,17 @@ def image_get_visible(*, viewer, image_id) -> Image:
     if not visible:
         raise Http404
     return image
+
+
+def post_list_for_circle(
+    *, viewer, circle_id, cursor=None, limit=DEFAULT_LIMIT, details: bool = True
+) -> PageResult:
+    """The posts shared to one circle, newest first, for its members; Http404 for anyone
+    else (outsiders, pending invitees, unknown or malformed ids)."""
+    circle = circle_get_for_member(circle_id=circle_id, viewer=viewer)
+    posts = Post.objects.visible_to(viewer).filter(circle=circle, visibility=Visibility.CIRCLE)
+    loaded = (posts_with_details if details else posts_with_summary)(posts, viewer=viewer)
+    return paginate(loaded, cursor=cursor, limit=limit)
 
 
 def post_list_for_hashtag(*, viewer, name: str, cursor=None, limit=30) -> PageResult:

@@ -262,3 +262,28 @@ def test_comment_list_limit_out_of_range_is_a_400(author, follower, limit):
     response = bearer_for(follower).get(f"/api/v1/posts/{post.pk}/comments?limit={limit}")
     assert response.status_code == 400
     assert "limit" in response.json()["error"]["fields"]
+
+
+def test_circle_posts_are_listed_for_members_only(author, circle, circle_member, outsider):
+    from tests.posts.conftest import make_post as post_in
+
+    shared = post_in(author, visibility="circle", circle_id=str(circle.pk))
+    post_in(author)  # public: not a circle post
+    listing = bearer_for(circle_member).get(f"/api/v1/circles/{circle.pk}/posts")
+    assert listing.status_code == 200
+    assert [item["id"] for item in listing.json()["items"]] == [str(shared.pk)]
+    assert listing.json()["items"][0]["circle"] == {"id": str(circle.pk), "name": circle.name}
+    for path in (f"/api/v1/circles/{circle.pk}/posts", "/api/v1/circles/not-a-uuid/posts"):
+        refused = bearer_for(outsider).get(path)
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
+
+
+def test_circle_posts_queries_do_not_grow_with_the_page(
+    author, circle, circle_member, django_assert_max_num_queries
+):
+    for _ in range(6):
+        make_post(author, visibility="circle", circle_id=str(circle.pk))
+    client = bearer_for(circle_member)
+    client.get(f"/api/v1/circles/{circle.pk}/posts?limit=2")  # warm the cards
+    with django_assert_max_num_queries(8):
+        assert len(client.get(f"/api/v1/circles/{circle.pk}/posts?limit=6").json()["items"]) == 6
