@@ -265,16 +265,6 @@ def media_serve(request, image_id, rendition, fmt):
     return response
 
 
-@require_GET
-def hashtag(request, name):
-    page = selectors.post_list_for_hashtag(
-        viewer=request.user, name=name, cursor=request.GET.get("cursor")
-    )
-    return render(
-        request, "posts/hashtag.html", {"tag": name.lower(), "posts": page.items, "page": page}
-    )
-
-
 # --- feed and discovery (issue 5) -------------------------------------------------------
 
 GRID_PAGE = 24  # a multiple of 3: pages appended by infinite scroll leave no gaps
@@ -325,6 +315,20 @@ def explore(request):
     except ApiError as exc:
         return _refused(request, exc)
     return _grid_page(request, "posts/explore.html", page, more_url=reverse("posts:explore"))
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def hashtag(request, name):
+    """The posts under #name the viewer may see, newest first, as explore's grid."""
+    try:
+        page = selectors.post_list_for_hashtag(
+            viewer=request.user, name=name, cursor=request.GET.get("cursor"), limit=GRID_PAGE
+        )
+    except ApiError as exc:
+        return _refused(request, exc)
+    more_url = reverse("posts:hashtag", args=[name])
+    return _grid_page(request, "posts/hashtag.html", page, tag=name.lower(), more_url=more_url)
 
 
 @login_required

@@ -93,6 +93,45 @@ def test_queries_per_page_do_not_grow_with_the_page(
         api.get(path, {"limit": 50})
 
 
+def test_feed_queries_stay_constant_when_most_candidates_are_hidden(
+    viewer, friend, django_assert_max_num_queries
+):
+    """Circle posts viewer is not in crowd the people viewer follows' posts: the feed
+    looks at FEED_ROUNDS batches of candidates (2 queries each) for limit=5 and limit=20
+    alike, and no more."""
+    from posts.models import Post, PostStatus
+    from posts.selectors import FEED_ROUNDS
+
+    other = UserFactory(username="other")
+    follow(viewer, friend, other)
+    circles = {friend: make_circle(friend, name="Outer"), other: make_circle(other, name="Far")}
+    start = timezone.now() - timedelta(hours=2)
+    hidden, visible = [], []
+    for i in range(600):  # 1 in 30 visible: even limit=20 looks at all FEED_ROUNDS batches
+        author, at = (friend, other)[i % 2], start + timedelta(seconds=i)
+        if i % 30 == 0:
+            visible.append(quick_post(author, at=at))
+            continue
+        circle, published = circles[author], PostStatus.PUBLISHED
+        hidden.append(
+            (Post(author=author, visibility="circle", circle=circle, status=published), at)
+        )
+    Post.objects.bulk_create([post for post, _ in hidden])
+    for post, at in hidden:
+        post.created_at = at  # bulk_create set it to now (auto_now_add); bulk_update doesn't
+    Post.objects.bulk_update([post for post, _ in hidden], ["created_at"])
+    newest = [str(p.pk) for p in reversed(visible)]
+    api = bearer(viewer)
+    api.get("/api/v1/feed", {"limit": 20})  # cold: token first used, cards built
+    counts = []
+    for limit, shown in ((5, 5), (20, 15)):  # 20: 465 candidates hold 15 visible posts
+        with django_assert_max_num_queries(12) as queries:
+            body = api.get("/api/v1/feed", {"limit": limit}).json()
+        assert ids(body["items"]) == newest[:shown] and body["next_cursor"]
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1] >= 2 * FEED_ROUNDS, counts
+
+
 @pytest.mark.parametrize(
     ("path", "count"),
     [

@@ -153,3 +153,76 @@ def test_saved_page_needs_login_and_shows_saved_posts(client_for, viewer, friend
     services.bookmark_create(user=viewer, post=saved)
     html = client_for(viewer).get("/saved/").content.decode()
     assert grid(html) == [str(saved.pk)]
+
+
+def tagged(author, name="sun", **fields):
+    """A quick_post under #name (quick_post writes no hashtag rows of its own)."""
+    from posts.models import Hashtag, PostHashtag
+
+    post = quick_post(author, caption=f"#{name}", **fields)
+    hashtag, _ = Hashtag.objects.get_or_create(name=name)
+    PostHashtag.objects.create(post=post, hashtag=hashtag)
+    return post
+
+
+def test_hashtag_page_shows_only_the_posts_viewer_may_see(client_for, viewer, friend, stranger):
+    follow(viewer, friend)
+    public = tagged(friend)
+    followers = tagged(friend, visibility=Visibility.FOLLOWERS)
+    strangers = tagged(stranger)
+    tagged(stranger, visibility=Visibility.FOLLOWERS)  # viewer doesn't follow stranger
+    tagged(friend, name="rain")
+    html = client_for(viewer).get("/explore/tags/Sun/").content.decode()
+    assert "<title>#sun · Circles</title>" in html and 'class="post-grid"' in html
+    assert grid(html) == [str(p.pk) for p in (strangers, followers, public)]
+    assert grid(client_for(None).get("/explore/tags/sun/").content.decode()) == [
+        str(p.pk) for p in (strangers, public)
+    ]
+    assert (
+        "No posts with #empty yet."
+        in client_for(viewer).get("/explore/tags/empty/").content.decode()
+    )
+
+
+def test_hashtag_page_a_bad_cursor_answers_400(client_for, viewer):
+    response = client_for(viewer).get("/explore/tags/sun/?cursor=forged")
+    assert response.status_code == 400
+    assert "The cursor is not valid." in response.content.decode()
+    fragment = client_for(viewer).get("/explore/tags/sun/?cursor=forged", **HTMX)
+    assert fragment.status_code == 400 and "<html" not in fragment.content.decode()
+
+
+def test_hashtag_page_grows_with_htmx_and_has_a_more_link_without_js(client_for, viewer, friend):
+    posts = [tagged(friend) for _ in range(views.GRID_PAGE + 2)]
+    newest_first = [str(p.pk) for p in reversed(posts)]
+    client = client_for(viewer)
+    response = client.get("/explore/tags/sun/")
+    assert "HX-Request" in response["Vary"]
+    html = response.content.decode()
+    assert grid(html) == newest_first[: views.GRID_PAGE]
+    link = re.search(r'href="(/explore/tags/sun/\?cursor=[^"]+)"', html).group(1)
+    assert f'hx-get="{link}" hx-trigger="revealed, click"' in html
+    more = link.replace("&amp;", "&")
+    fragment = client.get(more, **HTMX).content.decode()  # the next grid page, in place
+    assert "<html" not in fragment and grid(fragment) == newest_first[views.GRID_PAGE :]
+    assert "cursor=" not in fragment  # the last page: no further link
+    page = client.get(more).content.decode()  # without JS: a whole page of the same
+    assert "<html" in page and grid(page) == newest_first[views.GRID_PAGE :]
+
+
+def test_hashtag_page_queries_do_not_grow_with_the_posts(
+    client_for, viewer, friend, django_assert_max_num_queries
+):
+    follow(viewer, friend)
+    for _ in range(2):
+        tagged(friend)
+    client = client_for(viewer)
+    client.get("/explore/tags/sun/")  # warm the session
+    with django_assert_max_num_queries(10) as few:
+        assert len(grid(client.get("/explore/tags/sun/").content.decode())) == 2
+    for _ in range(20):
+        tagged(friend, visibility=Visibility.FOLLOWERS)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(grid(client.get("/explore/tags/sun/").content.decode())) == 22
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(grid(client.get("/explore/tags/sun/", **HTMX).content.decode())) == 22

@@ -74,3 +74,38 @@ def test_rerun_adds_only_what_is_missing_and_restores_shared_files(media_in_tmp)
     assert default_storage.exists(key)
     seed_posts(media_in_tmp, 25)
     assert Post.objects.count() == 25
+
+
+def test_seed_demo_with_posts_seeds_people_then_posts_and_a_rerun_adds_nothing(
+    media_in_tmp, monkeypatch
+):
+    """`seed_demo --users N --posts M`, as the issue writes it: people, then seed_posts."""
+    from posts.management.commands import seed_posts as command
+
+    monkeypatch.setattr(command, "PHOTOS_DIR", media_in_tmp)  # the two small photos
+
+    def seed_demo() -> str:
+        out = io.StringIO()
+        call_command("seed_demo", users=30, posts=60, stdout=out)
+        return out.getvalue()
+
+    def counts():
+        return User.objects.count(), Post.objects.count(), Image.objects.count()
+
+    output = seed_demo()
+    assert "30 bulk users" in output and "Seeded 60 posts" in output  # both outputs
+    assert User.objects.filter(username__startswith="demo").count() == 30
+    assert Post.objects.count() == 60
+    assert not Image.objects.exclude(state=ImageState.READY).exists()
+    assert {img.renditions["large"]["jpeg"] for img in Image.objects.all()} == {
+        "seed/one/large.jpg",
+        "seed/two/large.jpg",
+    }
+    first = counts()
+    assert "Already 60 posts; nothing to add." in seed_demo()
+    assert counts() == first
+
+
+def test_seed_demo_adds_no_posts_by_default():
+    call_command("seed_demo", users=5, follows=2, stdout=io.StringIO())
+    assert not Post.objects.exists()
