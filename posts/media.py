@@ -2,11 +2,13 @@
 functions that turn every storage failure into StorageUnavailable, the one error the
 pipeline retries and the API answers with 503."""
 
+import hashlib
 import secrets
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseRedirect
+from django.utils.cache import get_conditional_response
 
 from circles.errors import ApiError
 
@@ -69,13 +71,22 @@ def media_exists(key: str) -> bool:
     return default_storage.exists(key)
 
 
-def media_response(key: str, fmt: str):
+def media_response(key: str, fmt: str, *, request=None):
     """The answer to a checked media request: a signed, short-lived object-store URL for
-    S3 (the bucket is private), or the file streamed from local disk."""
+    S3 (the bucket is private), or the file streamed from local disk — with an ETag, and
+    304 Not Modified when the browser already holds it (keys are random and never
+    rewritten, so the key names the bytes)."""
     if hasattr(default_storage, "bucket_name"):
         return HttpResponseRedirect(default_storage.url(key))
+    etag = f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
+    not_modified = request and get_conditional_response(request, etag=etag)
+    if not_modified:
+        not_modified["ETag"] = etag
+        return not_modified
     try:
         handle = default_storage.open(key, "rb")
     except OSError as exc:
         raise StorageUnavailable(f"could not read {key}") from exc
-    return FileResponse(handle, content_type=CONTENT_TYPES[fmt])
+    response = FileResponse(handle, content_type=CONTENT_TYPES[fmt])
+    response["ETag"] = etag
+    return response

@@ -259,7 +259,7 @@ def media_serve(request, image_id, rendition, fmt):
     the file is streamed (local disk) or redirected to a signed, expiring URL (S3)."""
     image = selectors.image_get_visible(viewer=request.user, image_id=image_id)
     key = image.renditions[rendition][fmt]
-    response = media.media_response(key, fmt)
+    response = media.media_response(key, fmt, request=request)
     # private: shared caches must never keep a photo another viewer could then get
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -84,3 +84,19 @@ def test_deleted_posts_files_are_gone_from_storage(
     assert callbacks, "file removal is queued on commit"
     media_delete_task.run(keys)
     assert not any(default_storage.exists(k) for k in keys)
+
+
+def test_photo_revalidates_with_an_etag_but_only_after_the_viewer_check(
+    client_for, circle_post, circle_member, outsider
+):
+    url = media_url(first_image(circle_post), "medium", "webp")
+    first = client_for(circle_member).get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"')
+    again = client_for(circle_member).get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again["ETag"] == etag
+    assert again["Cache-Control"] == "private, max-age=300"
+    # knowing the ETag gets an outsider nothing, not even a 304 that confirms the photo
+    assert client_for(outsider).get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
+    other = client_for(circle_member).get(media_url(first_image(circle_post), "small", "webp"))
+    assert other["ETag"] != etag
