@@ -308,7 +308,7 @@ def circle_member_role(request, circle_id: str, username: str, payload: RoleIn):
 def circle_member_remove(request, circle_id: str, username: str):
     """Remove a member (owner/admin), withdraw an invitation, or leave (yourself)."""
     circle = selectors.circle_get_for_member(circle_id=circle_id, viewer=request.auth)
-    user = selectors.user_get_visible(username=username, viewer=request.auth)
+    user = selectors.circle_person_get(circle=circle, username=username, viewer=request.auth)
     services.circle_member_remove(actor=request.auth, circle=circle, user=user)
     return Status(204, None)
 

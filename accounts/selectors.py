@@ -325,6 +325,19 @@ def circle_member_list(
     return _user_page(users, viewer=viewer, cursor=cursor, limit=limit)
 
 
+def circle_person_get(*, circle: Circle, username: str, viewer) -> User:
+    """A member or pending invitee of a circle viewer is in, by username, whatever the
+    blocks between them (running your circle is not seeing someone's profile); Http404
+    for anyone else and for non-members."""
+    if not circle_has_member(circle=circle, user=viewer):
+        raise Http404
+    in_circle = Q(circle_memberships__circle=circle) | Q(circle_invites__circle=circle)
+    user = User.objects.filter(in_circle, username=(username or "").lower()).first()
+    if user is None:
+        raise Http404
+    return user
+
+
 def circle_invite_list_for_circle(
     *, circle: Circle, viewer, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> PageResult:

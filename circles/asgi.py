@@ -1,5 +1,6 @@
 """ASGI entry point: Django for HTTP, Channels for /ws/ (served by uvicorn)."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -18,3 +19,7 @@ application = ProtocolTypeRouter(
         "websocket": websocket_auth(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# Everything loaded at start lives as long as the process: keep it out of the collector's
+# sweeps, so a full collection walks only what requests create (shorter pauses in p99).
+gc.freeze()

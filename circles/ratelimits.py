@@ -3,6 +3,10 @@
 Limits are named here, in one table, and applied with `enforce()` from views and API
 endpoints. Exceeding one raises Ratelimited carrying `retry_after` seconds; the API
 answers 429 with the error format, pages answer 429 through `ratelimited_view`.
+
+Redis down: the cache (circles/cache.py) answers a miss instead of an error, and with
+RATELIMIT_FAIL_OPEN an unknown count lets the request through — a limit is a guard, and
+must not take pages or the API down with Redis.
 """
 
 from django.http import HttpResponse

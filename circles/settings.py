@@ -134,7 +134,9 @@ if REDIS_URL:
         REDIS_URL = f"{_base}/{int(_db or 0) + int(_xdist_worker.removeprefix('gw'))}"
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, answering misses instead of errors when Redis is
+            # down (circles/cache.py): sessions, cards and limits degrade, pages stay up.
+            "BACKEND": "circles.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
@@ -267,6 +269,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Circles <noreply@loc
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "circles.middleware.client_ip_meta_key"
 RATELIMIT_VIEW = "circles.ratelimits.ratelimited_view"
+# A counter the cache could not read or write (Redis down) lets the request through.
+RATELIMIT_FAIL_OPEN = True
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -6,7 +6,6 @@ from circles.errors import ApiError
 from circles.pagination import Page, PageParams
 from circles.ratelimits import enforce
 from posts import cards, selectors, services
-from posts.cache import enforce_feed_limit
 from posts.schemas import CommentIn, CommentOut, LikeOut, PostOut, SearchOut
 
 router = Router(tags=["posts"])
@@ -141,7 +140,7 @@ def _page(page):
 @discovery_router.get("/feed", response=Page[PostOut])
 def feed(request, page: Query[PageParams]):
     """Posts you may see by the people you follow and by you, newest first. 60 a minute."""
-    enforce_feed_limit(request, user=request.auth)
+    enforce(request, "feed", key=f"user:{request.auth.pk}")
     return _page(selectors.post_list_for_feed(viewer=request.auth, details=False, **page.dict()))
 
 

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from ninja.responses import NinjaJSONEncoder
 
-from posts.cache import cache_get_many, cache_set_many
+from django.core.cache import cache
 from posts.models import Mention, Post, PostImage, PostStatus
 from posts.schemas import CircleRefOut, ImageOut, PostOut, UserSummaryOut
 from posts.text import caption_html
@@ -55,14 +55,14 @@ def _card(post: Post) -> dict:
 def post_cards(posts: list[Post]) -> dict:
     """{post id: card} for posts loaded with posts_with_summary."""
     keys = {post.pk: _card_key(post) for post in posts if post.status == PostStatus.PUBLISHED}
-    cached = cache_get_many(list(keys.values()))
+    cached = cache.get_many(list(keys.values()))
     cards = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [post for post in posts if post.pk not in cards]
     if missing:
         _prefetch_media(missing)
         fresh = {post.pk: _card(post) for post in missing}
         cards.update(fresh)
-        cache_set_many({keys[pk]: card for pk, card in fresh.items() if pk in keys}, CARD_SECONDS)
+        cache.set_many({keys[pk]: card for pk, card in fresh.items() if pk in keys}, CARD_SECONDS)
     return cards
 
 
@@ -134,14 +134,14 @@ def post_attach_fragments(posts: list[Post]) -> list[Post]:
     API's cards: a published post's fragments change only with the post (or its author's
     name), so they are cached under a key that says so."""
     keys = {post.pk: _fragment_key(post) for post in posts if post.status == PostStatus.PUBLISHED}
-    cached = cache_get_many(list(keys.values()))
+    cached = cache.get_many(list(keys.values()))
     fragments = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [post for post in posts if post.pk not in fragments]
     if missing:
         _prefetch_media(missing)
         fresh = {post.pk: _fragments(post) for post in missing}
         fragments.update(fresh)
-        cache_set_many({keys[pk]: value for pk, value in fresh.items() if pk in keys}, CARD_SECONDS)
+        cache.set_many({keys[pk]: value for pk, value in fresh.items() if pk in keys}, CARD_SECONDS)
     for post in posts:
         post.carousel_html = mark_safe(fragments[post.pk]["carousel"])  # noqa: S308 - rendered by a template
         post.caption_rendered = mark_safe(fragments[post.pk]["caption"])  # noqa: S308 - caption_html escapes

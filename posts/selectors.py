@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
@@ -43,7 +44,6 @@ from circles.pagination import (
     encode_cursor,
     paginate,
 )
-from posts.cache import cache_get, cache_get_many, cache_set, cache_set_many
 from posts.models import (
     Bookmark,
     Comment,
@@ -377,14 +377,14 @@ def _explore_ranking(snapshot: str | None) -> tuple[str, list[str]]:
     repeats, no gaps while likes come in). Without Redis, or once a ranking has expired,
     it is computed again: a cursor then goes on from its position in the new one."""
     if snapshot is None:
-        snapshot = cache_get("explore:current")
+        snapshot = cache.get("explore:current")
     if snapshot is not None:
-        ranking = cache_get(f"explore:ranking:{snapshot}")
+        ranking = cache.get(f"explore:ranking:{snapshot}")
         if ranking is not None:
             return snapshot, ranking
     snapshot, ranking = uuid.uuid4().hex[:12], _explore_rank()
-    cache_set(f"explore:ranking:{snapshot}", ranking, EXPLORE_KEEP_SECONDS)
-    cache_set("explore:current", snapshot, EXPLORE_FRESH_SECONDS)
+    cache.set(f"explore:ranking:{snapshot}", ranking, EXPLORE_KEEP_SECONDS)
+    cache.set("explore:current", snapshot, EXPLORE_FRESH_SECONDS)
     return snapshot, ranking
 
 
@@ -497,7 +497,7 @@ def hashtag_list_for_search(*, q: str | None, limit: int = SEARCH_HASHTAGS) -> l
         .values_list("pk", "name")[:200]
     )
     keys = {pk: f"hashtag:count:{pk}" for pk, _ in tags}
-    cached = cache_get_many(list(keys.values()))
+    cached = cache.get_many(list(keys.values()))
     counts = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [pk for pk, _ in tags if pk not in counts]
     if missing:
@@ -516,13 +516,13 @@ def hashtag_list_for_search(*, q: str | None, limit: int = SEARCH_HASHTAGS) -> l
         )
         fresh.update(rows)
         counts.update(fresh)
-        cache_set_many({keys[pk]: n for pk, n in fresh.items()}, HASHTAG_COUNT_SECONDS)
+        cache.set_many({keys[pk]: n for pk, n in fresh.items()}, HASHTAG_COUNT_SECONDS)
     ranked = sorted(tags, key=lambda tag: (-counts[tag[0]], tag[1]))
     return [{"name": name, "post_count": counts[pk]} for pk, name in ranked[:limit]]
 
 
 def _most_followed_ids() -> list:
-    pool = cache_get("suggestions:most-followed")
+    pool = cache.get("suggestions:most-followed")
     if pool is None:
         pool = list(
             Follow.objects.filter(following__is_active=True, following__is_private=False)
@@ -531,7 +531,7 @@ def _most_followed_ids() -> list:
             .order_by("-n")
             .values_list("following", flat=True)[:SUGGESTION_POOL]
         )
-        cache_set("suggestions:most-followed", pool, SUGGESTION_POOL_SECONDS)
+        cache.set("suggestions:most-followed", pool, SUGGESTION_POOL_SECONDS)
     return pool
 
 

@@ -23,7 +23,6 @@ from accounts.selectors import circle_list_for_user
 from circles.errors import ApiError
 from circles.ratelimits import enforce
 from posts import cards, media, selectors, services
-from posts.cache import enforce_feed_limit
 from posts.forms import CommentForm, PostCreateForm
 from posts.models import PostStatus
 from posts.text import caption_html
@@ -285,7 +284,7 @@ def feed(request):
     """The home page of a signed-in person (circles.views.home sends them here): the
     feed, newest first; to htmx (the sentinel at the end of a page), the next cards."""
     try:
-        enforce_feed_limit(request, user=request.user)
+        enforce(request, "feed", key=f"user:{request.user.pk}")
         page = selectors.post_list_for_feed(
             viewer=request.user, cursor=request.GET.get("cursor"), limit=FEED_PAGE, details=False
         )

@@ -47,6 +47,33 @@ def _fresh_redis():
 
 
 @pytest.fixture(autouse=True)
+def _cache_backoff_forgotten():
+    """Each test starts with Redis considered up (circles.cache backs off after a failure)."""
+    from circles import cache
+
+    cache.reset_backoff()
+    yield
+    cache.reset_backoff()
+
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens there
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The production cache and session settings with Redis unreachable."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "circles.cache.FailSoftRedisCache",
+            "LOCATION": DEAD_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.RATELIMIT_ENABLE = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(request, settings):
     # A live server process keeps the real hasher, so users it must log in keep it too.
     if "live_server_url" not in request.fixturenames:

@@ -51,6 +51,16 @@ def _require_role(*, circle: Circle, user: User, roles, message: str) -> str:
 _MANAGERS = (CircleRole.OWNER, CircleRole.ADMIN)
 
 
+def _blocked_with_circle(*, circle: Circle, person: User) -> bool:
+    """Is there a block, either way, between person and any member of circle (the owner
+    and, while a member, the inviter included)? Checked when inviting and again when
+    accepting, since a block may come after the invitation."""
+    member_ids = CircleMembership.objects.filter(circle=circle).values("user_id")
+    return Block.objects.filter(
+        Q(blocker=person, blocked__in=member_ids) | Q(blocked=person, blocker__in=member_ids)
+    ).exists()
+
+
 def circle_create(*, owner: User, name: str, description: str = "") -> Circle:
     """A new circle, owned by owner (its first member)."""
     circle = Circle(owner=owner, name=(name or "").strip(), description=(description or "").strip())
@@ -116,10 +126,7 @@ def circle_invite(*, actor: User, circle: Circle, invitee: User) -> CircleInvite
         pending = CircleInvite.objects.filter(circle=circle, invitee=invitee).first()
         if pending is not None:
             return pending
-        member_ids = CircleMembership.objects.filter(circle=circle).values("user_id")
-        if Block.objects.filter(
-            Q(blocker=invitee, blocked__in=member_ids) | Q(blocked=invitee, blocker__in=member_ids)
-        ).exists():
+        if _blocked_with_circle(circle=circle, person=invitee):
             raise ValidationError(
                 {"username": [f"You can't invite @{invitee.username} to this circle."]}
             )
@@ -150,10 +157,14 @@ def _own_invite(*, user: User, invite_id) -> CircleInvite:
 
 
 def circle_invite_accept(*, user: User, invite_id) -> Circle:
-    """Join the circle of one of user's invitations (its seat was reserved at invite time)."""
+    """Join the circle of one of user's invitations (its seat was reserved at invite time).
+    Refused (404, the invitation stays) while a block stands either way between user and
+    a member of the circle: the rule circle_invite applies, checked again now."""
     with transaction.atomic():
         invite = _own_invite(user=user, invite_id=invite_id)
         circle = _lock_circle(invite.circle)
+        if _blocked_with_circle(circle=circle, person=user):
+            raise Http404
         if CircleInvite.objects.filter(pk=invite.pk).delete()[0] == 0:
             raise Http404  # cancelled meanwhile
         CircleMembership.objects.bulk_create(
@@ -243,7 +254,9 @@ def circle_member_set_role(*, actor: User, circle: Circle, user: User, role: str
 
 
 def circle_transfer_ownership(*, actor: User, circle: Circle, new_owner: User) -> Circle:
-    """Hand the circle to another member (owner only); the old owner stays as an admin."""
+    """Hand the circle to another member (owner only); the old owner stays as an admin.
+    Never to someone with a block either way with the owner: one who blocked the owner
+    is not found (404), one the owner blocked is refused (400)."""
     with transaction.atomic():
         circle = _lock_circle(circle)
         _require_role(
@@ -254,9 +267,15 @@ def circle_transfer_ownership(*, actor: User, circle: Circle, new_owner: User) -
         )
         if new_owner.pk == actor.pk:
             raise ValidationError({"username": ["You already own this circle."]})
+        if Block.objects.filter(blocker=new_owner, blocked=actor).exists():
+            raise Http404  # they blocked the owner: as if they did not exist
         if _role_of(circle=circle, user=new_owner) is None:
             raise ValidationError(
                 {"username": [f"@{new_owner.username} is not a member of this circle."]}
+            )
+        if Block.objects.filter(blocker=actor, blocked=new_owner).exists():
+            raise ValidationError(
+                {"username": [f"You can't hand the circle to @{new_owner.username}."]}
             )
         memberships = CircleMembership.objects.filter(circle=circle)
         memberships.filter(user=actor).update(role=CircleRole.ADMIN)

@@ -179,9 +179,14 @@ def circle_leave(request, circle_id):
     return redirect("circles:list")
 
 
-def _member_action(request, circle_id, username, act):
+def _member_action(request, circle_id, username, act, *, in_circle=False):
+    """act(circle, person); in_circle: look person up among the circle's members and
+    invitees, whatever the blocks, rather than among the people the viewer may see."""
     circle = selectors.circle_get_for_member(circle_id=circle_id, viewer=request.user)
-    person = selectors.user_get_visible(username=username, viewer=request.user)
+    if in_circle:
+        person = selectors.circle_person_get(circle=circle, username=username, viewer=request.user)
+    else:
+        person = selectors.user_get_visible(username=username, viewer=request.user)
     try:
         act(circle, person)
     except REFUSALS as exc:
@@ -204,7 +209,7 @@ def circle_member_remove(request, circle_id, username):
         services.circle_member_remove(actor=request.user, circle=circle, user=member)
         messages.success(request, f"@{member.username} was removed from the circle.")
 
-    return _member_action(request, circle_id, username, act)
+    return _member_action(request, circle_id, username, act, in_circle=True)
 
 
 @page_action

@@ -8,6 +8,7 @@ from django.http import Http404
 from accounts import selectors, services
 from accounts.models import (
     CIRCLE_MAX_PEOPLE,
+    Block,
     Circle,
     CircleInvite,
     CircleMembership,
@@ -156,6 +157,40 @@ def test_blocked_pairs_cannot_be_invited(circle, user, member, outsider, other_u
     assert not CircleInvite.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("blocker", "blocked"),
+    [
+        ("invitee", "owner"),
+        ("owner", "invitee"),
+        ("invitee", "inviter"),
+        ("inviter", "invitee"),
+        ("invitee", "member"),  # any member, as circle_invite refuses
+    ],
+)
+def test_accept_is_refused_while_a_block_stands(circle, user, admin, member, blocker, blocked):
+    invitee = UserFactory(username="ivy")
+    invite = services.circle_invite(actor=admin, circle=circle, invitee=invitee)
+    people = {"invitee": invitee, "owner": user, "inviter": admin, "member": member}
+    # made after the invitation (raw: block_create would withdraw an inviter's invitation)
+    BlockFactory(blocker=people[blocker], blocked=people[blocked])
+    with pytest.raises(Http404):
+        services.circle_invite_accept(user=invitee, invite_id=invite.pk)
+    assert not selectors.circle_has_member(circle=circle, user=invitee)
+    assert CircleInvite.objects.filter(pk=invite.pk).exists()  # nothing changed
+
+
+def test_blocking_the_owner_leaves_an_admins_invitation_unacceptable(circle, user, admin):
+    invitee = UserFactory(username="ivy")
+    invite = services.circle_invite(actor=admin, circle=circle, invitee=invitee)
+    services.block_create(blocker=invitee, target=user)
+    assert CircleInvite.objects.filter(pk=invite.pk).exists()  # not between the two
+    with pytest.raises(Http404):
+        services.circle_invite_accept(user=invitee, invite_id=invite.pk)
+    services.block_delete(blocker=invitee, target=user)  # unblocked: the invitation works
+    services.circle_invite_accept(user=invitee, invite_id=invite.pk)
+    assert selectors.circle_has_member(circle=circle, user=invitee)
+
+
 def test_fifty_people_counting_invitations(circle, user):
     members = UserFactory.create_batch(30)
     CircleMembership.objects.bulk_create(
@@ -234,6 +269,34 @@ def test_transfer_ownership(circle, user, member, outsider):
     assert roles(circle) == {"alice": "admin", "mia": "owner"}
     services.circle_leave(user=user, circle=circle)  # now allowed
     assert roles(circle) == {"mia": "owner"}
+
+
+def test_transfer_ownership_refused_with_a_block_either_way(circle, user, member):
+    BlockFactory(blocker=member, blocked=user)  # they blocked the owner: not found
+    with pytest.raises(Http404):
+        services.circle_transfer_ownership(actor=user, circle=circle, new_owner=member)
+    Block.objects.all().delete()
+    BlockFactory(blocker=user, blocked=member)  # the owner blocked them: refused
+    with pytest.raises(ValidationError) as caught:
+        services.circle_transfer_ownership(actor=user, circle=circle, new_owner=member)
+    assert caught.value.message_dict == {"username": ["You can't hand the circle to @mia."]}
+    circle.refresh_from_db()
+    assert circle.owner == user
+    assert roles(circle) == {"alice": "owner", "mia": "member"}
+
+
+def test_circle_person_lookup_ignores_blocks(circle, user, admin, member, outsider):
+    BlockFactory(blocker=member, blocked=user)
+    invitee = UserFactory(username="ivy")
+    services.circle_invite(actor=admin, circle=circle, invitee=invitee)
+    BlockFactory(blocker=invitee, blocked=user)
+    assert selectors.circle_person_get(circle=circle, username="Mia", viewer=user) == member
+    assert selectors.circle_person_get(circle=circle, username="ivy", viewer=user) == invitee
+    for username in ("mallory", "nobody", ""):
+        with pytest.raises(Http404):
+            selectors.circle_person_get(circle=circle, username=username, viewer=user)
+    with pytest.raises(Http404):  # only for people in the circle
+        selectors.circle_person_get(circle=circle, username="mia", viewer=outsider)
 
 
 def test_owner_sets_roles(circle, user, admin, member):

@@ -4,7 +4,7 @@ invitation and transfer endpoints API.md does not list)."""
 import pytest
 
 from accounts import services
-from accounts.models import Circle, CircleInvite, CircleMembership, CircleRole
+from accounts.models import Block, Circle, CircleInvite, CircleMembership, CircleRole
 from messaging.models import Conversation
 from tests.accounts.conftest import error_of
 from tests.factories import BlockFactory, CircleMembershipFactory, UserFactory
@@ -246,6 +246,34 @@ def test_remove_member_and_leave(api_for, user, circle, member):
     }
 
 
+def test_removing_works_whatever_the_blocks(api_for, user, circle, member):
+    admin = CircleMembershipFactory(circle=circle, role=CircleRole.ADMIN).user
+    other = CircleMembershipFactory(circle=circle, user=UserFactory(username="olga")).user
+    invitee = UserFactory(username="ivy")
+    services.circle_invite(actor=admin, circle=circle, invitee=invitee)
+    BlockFactory(blocker=member, blocked=user)  # a member who blocked the owner
+    BlockFactory(blocker=other, blocked=admin)  # a member who blocked an admin
+    BlockFactory(blocker=invitee, blocked=user)  # an invitee who blocked the owner
+    owner, by_admin = api_for(user), api_for(admin)
+    assert owner.delete(f"/circles/{circle.pk}/members/mia").status_code == 204
+    assert by_admin.delete(f"/circles/{circle.pk}/members/olga").status_code == 204
+    assert owner.delete(f"/circles/{circle.pk}/members/ivy").status_code == 204  # withdrawn
+    assert set(CircleMembership.objects.values_list("user__username", flat=True)) == {
+        "alice",
+        admin.username,
+    }
+    assert not CircleInvite.objects.exists()
+
+
+def test_accepting_is_404_while_a_block_stands(api_for, user, circle, outsider):
+    invite = services.circle_invite(actor=user, circle=circle, invitee=outsider)
+    BlockFactory(blocker=user, blocked=outsider)  # made after the invitation
+    response = api_for(outsider).post(f"/circles/invites/{invite.pk}/accept")
+    assert response.status_code == 404
+    assert CircleInvite.objects.filter(pk=invite.pk).exists()
+    assert not CircleMembership.objects.filter(user=outsider).exists()
+
+
 def test_remove_member_of_someone_elses_circle_is_404(api_for, circle, member, outsider):
     response = api_for(outsider).delete(f"/circles/{circle.pk}/members/mia")
     assert response.status_code == 404
@@ -262,6 +290,19 @@ def test_transfer_ownership(api_for, user, circle, member, outsider):
     assert response.json()["owner"]["username"] == "mia"
     assert response.json()["role"] == "admin"
     assert api_for(user).delete(f"/circles/{circle.pk}/members/alice").status_code == 204
+
+
+def test_transfer_ownership_refused_with_a_block_either_way(api_for, user, circle, member):
+    path = f"/circles/{circle.pk}/transfer"
+    BlockFactory(blocker=member, blocked=user)
+    assert api_for(user).post(path, {"username": "mia"}).status_code == 404
+    Block.objects.all().delete()
+    BlockFactory(blocker=user, blocked=member)
+    refused = api_for(user).post(path, {"username": "mia"})
+    assert refused.status_code == 400
+    assert error_of(refused)["fields"] == {"username": ["You can't hand the circle to @mia."]}
+    circle.refresh_from_db()
+    assert circle.owner == user
 
 
 def test_set_member_role(api_for, user, circle, member):

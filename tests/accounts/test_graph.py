@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from accounts import selectors, services
-from accounts.models import Block, Follow, FollowRequest, FollowState, User
+from accounts.models import Block, CircleInvite, Follow, FollowRequest, FollowState, User
 from tests.factories import (
     BlockFactory,
     CircleFactory,
@@ -163,6 +163,15 @@ def test_block_removes_follows_requests_and_invites_both_ways(user, other_user):
     assert not Follow.objects.exists()
     assert not FollowRequest.objects.exists()
     assert not circle.invites.exists()
+
+
+def test_block_removes_invites_the_blocker_sent_too(user, other_user):
+    mine = services.circle_create(owner=user, name="Mine")
+    theirs = services.circle_create(owner=other_user, name="Theirs")
+    services.circle_invite(actor=user, circle=mine, invitee=other_user)
+    services.circle_invite(actor=other_user, circle=theirs, invitee=user)
+    services.block_create(blocker=user, target=other_user)
+    assert not CircleInvite.objects.exists()
 
 
 def test_unblocking_restores_nothing(user, other_user):

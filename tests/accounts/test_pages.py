@@ -853,6 +853,14 @@ def test_admin_cannot_remove_another_admin(client_for, user, other_user, outside
     assert CircleMembership.objects.filter(circle=circle, user=outsider).exists()
 
 
+def test_owner_removes_a_member_who_blocked_them(client_for, user, other_user, circle):
+    CircleMembershipFactory(circle=circle, user=other_user)
+    BlockFactory(blocker=other_user, blocked=user)
+    response = client_for(user).post(circle_url(circle, "members/bob/remove/"))
+    assert response["Location"] == circle_url(circle)
+    assert not CircleMembership.objects.filter(circle=circle, user=other_user).exists()
+
+
 def test_owner_must_transfer_before_leaving(client_for, user, other_user, circle):
     response = client_for(user).post(circle_url(circle, "leave/"))
     assert response.status_code == 400 and "Transfer ownership" in text(response)

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from accounts.models import Block, Circle, CircleMembership, CircleRole, Follow
 from accounts.services import api_token_create
-from posts import cache as posts_cache
 from posts.models import Image, ImagePurpose, ImageState, Post, PostImage, PostStatus
 from tests.factories import UserFactory
 
@@ -28,14 +27,6 @@ RENDITIONS = {
     }
     for name, side in (("thumbnail", 150), ("small", 320), ("medium", 640), ("large", 1080))
 }
-
-
-@pytest.fixture(autouse=True)
-def _cache_backoff_forgotten():
-    """Each test starts with Redis considered up (posts.cache backs off after a failure)."""
-    posts_cache.reset_backoff()
-    yield
-    posts_cache.reset_backoff()
 
 
 def quick_post(

@@ -1,0 +1,72 @@
+"""The default cache when REDIS_URL is set: Django's Redis backend, failing soft.
+
+Everything Circles keeps in the cache is a copy or a guard — sessions (cached_db, whose
+rows are in PostgreSQL), feed cards, rankings, rate-limit counters — so a Redis outage
+must cost speed, not answers: every failing operation is logged and answered as a miss
+(get: the default, add/set: not stored, incr: None, which django-ratelimit reads as
+"unknown" and, with RATELIMIT_FAIL_OPEN, lets through).
+
+After a failure Redis is left alone for BACKOFF_SECONDS in this process, so a Redis that
+hangs instead of refusing costs one timeout, not one per request.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = 5.0
+ERRORS = (RedisError, OSError)
+_down_until = 0.0
+
+
+def available() -> bool:
+    """False while backing off after a failure."""
+    return time.monotonic() >= _down_until
+
+
+def reset_backoff() -> None:
+    """Forget an earlier failure (tests, and a Redis known to be back)."""
+    global _down_until
+    _down_until = 0.0
+
+
+def _soft(operation: str, fallback):
+    def wrap(method):
+        def guarded(self, *args, **kwargs):
+            global _down_until
+            if not available():
+                return fallback(*args)
+            try:
+                return method(self, *args, **kwargs)
+            except ERRORS:
+                _down_until = time.monotonic() + BACKOFF_SECONDS
+                logger.warning("cache %s failed; answering without Redis", operation, exc_info=True)
+                return fallback(*args)
+
+        return guarded
+
+    return wrap
+
+
+class FailSoftRedisCacheClient(RedisCacheClient):
+    add = _soft("add", lambda *a: False)(RedisCacheClient.add)
+    get = _soft("get", lambda key, default, *a: default)(RedisCacheClient.get)
+    set = _soft("set", lambda *a: None)(RedisCacheClient.set)
+    touch = _soft("touch", lambda *a: False)(RedisCacheClient.touch)
+    delete = _soft("delete", lambda *a: False)(RedisCacheClient.delete)
+    get_many = _soft("get_many", lambda *a: {})(RedisCacheClient.get_many)
+    has_key = _soft("has_key", lambda *a: False)(RedisCacheClient.has_key)
+    incr = _soft("incr", lambda *a: None)(RedisCacheClient.incr)
+    set_many = _soft("set_many", lambda data, *a: list(data))(RedisCacheClient.set_many)
+    delete_many = _soft("delete_many", lambda *a: None)(RedisCacheClient.delete_many)
+    clear = _soft("clear", lambda *a: False)(RedisCacheClient.clear)
+
+
+class FailSoftRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = FailSoftRedisCacheClient
