@@ -347,19 +347,13 @@ def test_a_file_that_is_not_a_photo_is_refused(api_as, user, direct, media_stora
 
 
 def test_sending_still_stores_when_redis_is_down(
-    api_as, user, direct, settings, django_capture_on_commit_callbacks
+    api_as, user, direct, settings, redis_down, django_capture_on_commit_callbacks
 ):
     from channels.layers import channel_layers
 
-    api = api_as(user)  # a bearer token: no session, so no cache is needed to sign in
-    dead = "redis://127.0.0.1:1/0"  # nothing listens there
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": dead,
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
+    from tests.conftest import DEAD_REDIS as dead
+
+    api = api_as(user)
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [dead]}}
     }
