@@ -217,3 +217,36 @@ def test_conversation_page_queries_are_constant(
         response = client.get(page_of(group))
     assert response.status_code == 200
     assert response.content.decode().count('class="msg') >= min(messages, 30)
+
+
+def test_pages_and_form_sending_work_with_redis_down(client, user, direct, settings, redis_down):
+    """Production cache and sessions with Redis unreachable, the channel layer too."""
+    from channels.layers import channel_layers
+
+    from tests.conftest import DEAD_REDIS
+    from tests.factories import DEFAULT_PASSWORD
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": DEAD_REDIS, "socket_connect_timeout": 0.5}]},
+        }
+    }
+    channel_layers.backends.clear()
+    try:
+        login = {"username": user.username, "password": DEFAULT_PASSWORD}
+        assert client.post("/accounts/login/", login).status_code == 302
+        assert client.get(INBOX).status_code == 200
+        page = client.get(page_of(direct))
+        assert page.status_code == 200
+        sent = client.post(
+            page_of(direct),
+            {
+                "content": "sent while Redis sleeps",
+                "client_id": client_id_on(page.content.decode()),
+            },
+        )
+        assert sent.status_code == 302
+    finally:
+        channel_layers.backends.clear()
+    assert Message.objects.get().content == "sent while Redis sleeps"
