@@ -275,7 +275,9 @@ RATELIMIT_FAIL_OPEN = True
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# English only: without the translation machinery every {{ value|timesince }}, date and
+# plural in a template is a plain call (a feed page renders hundreds of them).
+USE_I18N = False
 USE_TZ = True
 
 # --- Logging: JSON lines with the request id in production, readable text in DEBUG ------
