@@ -192,6 +192,7 @@ S3_BUCKET = env.str("S3_BUCKET", default="")
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media-files/"  # never routed: media is served through checked views only
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it; WhiteNoise warns when it is missing
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True

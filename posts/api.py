@@ -1,6 +1,6 @@
 """Posts endpoints of the API contract: thin handlers over posts.services/selectors."""
 
-from ninja import File, Form, Query, Router, UploadedFile
+from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from circles.errors import ApiError
 from circles.pagination import Page, PageParams
@@ -39,7 +39,7 @@ def post_create(
         alts=alt or [],
         idempotency_key=key,
     )
-    return 202, selectors.post_get_visible(viewer=request.auth, post_id=post.pk)
+    return Status(202, selectors.post_get_visible(viewer=request.auth, post_id=post.pk))
 
 
 @router.get("/{post_id}", response=PostOut)
@@ -51,7 +51,7 @@ def post_detail(request, post_id: str):
 def post_delete(request, post_id: str):
     post = selectors.post_get_deletable(actor=request.auth, post_id=post_id)
     services.post_delete(post=post, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{post_id}/like", response=LikeOut)
@@ -73,14 +73,14 @@ def post_unlike(request, post_id: str):
 def bookmark_create(request, post_id: str):
     post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
     services.bookmark_create(user=request.auth, post=post)
-    return 204, None
+    return Status(204, None)
 
 
 @router.delete("/{post_id}/bookmark", response={204: None})
 def bookmark_delete(request, post_id: str):
     post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
     services.bookmark_delete(user=request.auth, post=post)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{post_id}/comments", response=Page[CommentOut])
@@ -99,14 +99,14 @@ def comment_create(request, post_id: str, payload: CommentIn):
     comment = services.comment_create(
         author=request.auth, post=post, content=payload.content, parent_id=payload.parent_id
     )
-    return 201, comment
+    return Status(201, comment)
 
 
 @comments_router.delete("/{comment_id}", response={204: None})
 def comment_delete(request, comment_id: str):
     comment = selectors.comment_get_visible(viewer=request.auth, comment_id=comment_id)
     services.comment_delete(comment=comment, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 @comments_router.post("/{comment_id}/like", response=LikeOut)

@@ -15,13 +15,13 @@ exactly what PostOut would produce (tests/feed/test_api.py compares them).
 import hashlib
 import json
 
+from django.core.cache import cache
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from ninja.responses import NinjaJSONEncoder
 
-from django.core.cache import cache
 from posts.models import Mention, Post, PostImage, PostStatus
 from posts.schemas import CircleRefOut, ImageOut, PostOut, UserSummaryOut
 from posts.text import caption_html
