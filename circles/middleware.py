@@ -1,5 +1,6 @@
 """Request id and client address, set before anything else looks at the request."""
 
+import functools
 import ipaddress
 import re
 import uuid
@@ -31,17 +32,31 @@ class RequestIdMiddleware:
         return response
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(trusted_proxies: tuple[str, ...]) -> tuple:
+    """TRUSTED_PROXIES as networks: single addresses and CIDR ranges (10.0.0.0/8)."""
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in trusted_proxies)
+
+
+def _is_trusted(address: str, trusted_proxies) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(tuple(trusted_proxies)))
+
+
 def resolve_client_ip(remote_addr: str, forwarded_for: str, trusted_proxies: list[str]) -> str:
     """The client's address: the socket peer, unless that peer is a trusted proxy, in which
     case the right-most X-Forwarded-For entry that is not itself a trusted proxy."""
-    if remote_addr not in trusted_proxies or not forwarded_for:
+    if not forwarded_for or not _is_trusted(remote_addr, trusted_proxies):
         return remote_addr
     for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
         try:
             ipaddress.ip_address(hop)
         except ValueError:
             return remote_addr
-        if hop not in trusted_proxies:
+        if not _is_trusted(hop, trusted_proxies):
             return hop
     return remote_addr
 

@@ -5,6 +5,7 @@ in-process tasks and local-disk media. DATABASE_URL, REDIS_URL and S3_* switch
 each piece to its production counterpart; see .env.example.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -37,6 +38,12 @@ PORT = env.int("PORT", default=8000)
 # Addresses of reverse proxies whose X-Forwarded-For we believe. Empty: the socket peer
 # is the client, and a forwarded header changes nothing.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:  # addresses or CIDR ranges; a typo must not start the app
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        message = f"TRUSTED_PROXIES: {_proxy!r} is not an address or a range."
+        raise ImproperlyConfigured(message) from _exc
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -66,3 +66,27 @@ def test_enqueue_runs_inline_when_broker_is_down(broker_down):
     elapsed = time.monotonic() - started
     assert cache.get(f"circles:heartbeat:{token}") is not None
     assert elapsed < 5
+
+
+def test_inline_fallback_waits_a_bounded_time_then_lets_the_task_finish(broker_down, monkeypatch):
+    from celery import shared_task
+
+    from circles import queue
+
+    finished = []
+
+    @shared_task(name="tests.slow_inline")
+    def slow(token):
+        time.sleep(5.0)
+        finished.append(token)
+
+    monkeypatch.setattr(queue, "INLINE_TIMEOUT_S", 0.2)
+    started = time.monotonic()
+    enqueue(slow, "late")
+    # the broker's connection timeout, then 0.2 s of the task: not its whole 5 s
+    assert time.monotonic() - started < 4
+    assert finished == []
+    deadline = time.monotonic() + 8
+    while not finished and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert finished == ["late"]  # and the work was not lost

@@ -60,6 +60,10 @@ def test_every_log_line_of_a_request_has_its_id_as_json():
         ("10.0.0.2", "1.2.3.4, 198.51.100.7", ["10.0.0.2"], "198.51.100.7"),  # spoofed left part
         ("10.0.0.2", "198.51.100.7, 10.0.0.3", ["10.0.0.2", "10.0.0.3"], "198.51.100.7"),
         ("10.0.0.2", "not-an-ip", ["10.0.0.2"], "10.0.0.2"),
+        # CIDR ranges: every proxy of a load balancer's subnet, and only those
+        ("10.1.2.3", "198.51.100.7, 10.9.9.9", ["10.0.0.0/8"], "198.51.100.7"),
+        ("192.0.2.1", "198.51.100.7", ["10.0.0.0/8"], "192.0.2.1"),
+        ("fd00::5", "2001:db8::1", ["fd00::/8"], "2001:db8::1"),
     ],
 )
 def test_client_ip_resolution(remote, forwarded, trusted, expected):

@@ -35,6 +35,12 @@ def test_production_refuses_wildcard_hosts():
     assert "ALLOWED_HOSTS may not contain '*'" in result.stderr
 
 
+def test_a_mistyped_trusted_proxy_refuses_to_start():
+    result = manage("check", **{**PRODUCTION, "TRUSTED_PROXIES": "10.0.0.1,10.0.0.0/33"})
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES: '10.0.0.0/33' is not an address or a range." in result.stderr
+
+
 @pytest.mark.slow
 def test_deploy_check_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
