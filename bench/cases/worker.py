@@ -1,0 +1,88 @@
+"""The image worker's memory: a real `celery worker` (prefork, one pool process, as
+production runs it) processing uploads of the sample 12 MP photos from the Redis broker;
+the pool process's peak resident memory (VmHWM) before the first job and after each.
+
+Printed as lines, not table rows (they are sizes, not latencies).
+"""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.harness import REPO_DIR, WORK_DIR, Bench, Result
+
+DESCRIPTION = "peak memory of a real Celery worker's pool process on 12 MP photos"
+
+PHOTOS = ("fixture-12mp-4032x3024-q92.jpg", "fixture-12mp-orient6.heic")
+USERNAME = "bench_worker"
+TIMEOUT_S = 120
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(child) for child in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _peak_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def run(bench: Bench) -> list[Result]:
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import User
+    from bench.cases.images import PHOTOS_DIR
+    from posts import services
+    from posts.models import Image, ImageState
+
+    if not settings.REDIS_URL:
+        print("worker: needs REDIS_URL (a real broker)", file=sys.stderr)
+        return []
+    user, _ = User.objects.get_or_create(
+        username=USERNAME, defaults={"email": f"{USERNAME}@example.com"}
+    )
+    log = open(WORK_DIR / "worker.log", "wb")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "circles", "worker", "--pool", "prefork",
+         "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+         "--without-heartbeat"],
+        cwd=REPO_DIR, env=bench.server.env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not (pool := _children(worker.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not pool:
+            raise RuntimeError(f"no pool process; see {WORK_DIR / 'worker.log'}")
+        time.sleep(2)  # let the pool process finish starting
+        child = pool[0]
+        print(f"worker: pool process at rest: {_peak_kb(child) / 1024:.0f} MB peak RSS")
+        for name in PHOTOS:
+            data = (Path(PHOTOS_DIR) / name).read_bytes()
+            post, _ = services.post_create(author=user, files=[SimpleUploadedFile(name, data)])
+            image = post.images.get()
+            deadline = time.monotonic() + TIMEOUT_S
+            while Image.objects.get(pk=image.pk).state not in (ImageState.READY, ImageState.FAILED):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} was not processed; see {WORK_DIR / 'worker.log'}")
+                time.sleep(0.1)
+            state = Image.objects.get(pk=image.pk).state
+            print(f"worker: after {name} ({state}): {_peak_kb(child) / 1024:.0f} MB peak RSS")
+            services.post_delete(post=post, actor=user)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
+    return []
