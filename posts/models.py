@@ -199,6 +199,30 @@ class Like(models.Model):
         return f"{self.user_id} likes {self.post_id}"
 
 
+class CommentQuerySet(models.QuerySet):
+    def by_people_visible_to(self, viewer):
+        """THE rule for whose comments a viewer sees (on a post they may see): everyone's
+        but banned people's, and never across a block either way — a block hides the
+        other's words on third people's posts too."""
+        from accounts.models import Block
+
+        comments = self.filter(author__is_active=True)
+        if viewer is None or not viewer.is_authenticated:
+            return comments
+        blocked = Exists(
+            Block.objects.filter(
+                Q(blocker=viewer, blocked=OuterRef("author"))
+                | Q(blocker=OuterRef("author"), blocked=viewer)
+            )
+        )
+        return comments.filter(~blocked)
+
+    def visible_to(self, viewer):
+        """Comments viewer may see: on a post Post.objects.visible_to(viewer) allows, by
+        someone by_people_visible_to(viewer) allows."""
+        return self.filter(post__in=Post.objects.visible_to(viewer)).by_people_visible_to(viewer)
+
+
 class Comment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
@@ -210,6 +234,8 @@ class Comment(models.Model):
     like_count = models.PositiveIntegerField(default=0)
     reply_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         indexes = [

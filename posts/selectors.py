@@ -114,8 +114,9 @@ def post_list_for_author(*, viewer, author: User, cursor=None, limit=20) -> Page
 
 def comment_get_visible(*, viewer, comment_id) -> Comment:
     comment = (
-        Comment.objects.select_related("post", "author")
-        .filter(pk=_uuid(comment_id), post__in=Post.objects.visible_to(viewer))
+        Comment.objects.visible_to(viewer)
+        .select_related("post", "author")
+        .filter(pk=_uuid(comment_id))
         .first()
     )
     if comment is None:
@@ -124,7 +125,9 @@ def comment_get_visible(*, viewer, comment_id) -> Comment:
 
 
 def comment_list_for_post(*, viewer, post: Post, parent_id=None, cursor=None, limit=20):
-    comments = Comment.objects.filter(post=post).select_related("author")
+    """The comments (or one comment's replies) on a post the caller checked viewer may see."""
+    comments = Comment.objects.by_people_visible_to(viewer).filter(post=post)
+    comments = comments.select_related("author")
     if parent_id:
         comments = comments.filter(parent_id=_uuid(parent_id))
     else:
@@ -301,14 +304,15 @@ def post_list_for_feed(
     return PageResult(items=items, next_cursor=next_cursor)
 
 
-def comments_attach_first(posts: list[Post], *, per_post: int = 2) -> list[Post]:
+def comments_attach_first(posts: list[Post], *, viewer, per_post: int = 2) -> list[Post]:
     """Set `first_comments` on each post: its oldest `per_post` top-level comments with
     their authors, for every post in one query."""
     by_post: dict = {post.pk: [] for post in posts}
     if by_post:
         rank = Window(RowNumber(), partition_by=F("post_id"), order_by=[F("created_at"), F("pk")])
         comments = (
-            Comment.objects.filter(post_id__in=list(by_post), parent__isnull=True)
+            Comment.objects.by_people_visible_to(viewer)
+            .filter(post_id__in=list(by_post), parent__isnull=True)
             .select_related("author")
             .annotate(rank=rank)
             .filter(rank__lte=per_post)

@@ -270,12 +270,12 @@ GRID_PAGE = 24  # a multiple of 3: pages appended by infinite scroll leave no ga
 FEED_PAGE = 10  # cards per feed page (each is a screen or so)
 
 
-def _feed_cards(posts: list) -> list:
+def _feed_cards(posts: list, *, viewer) -> list:
     """What a feed card shows beyond the post (loaded with posts_with_summary): its
     carousel and caption, rendered once per post and kept in Redis (posts.cards), and its
     first comments (one query for the page)."""
     cards.post_attach_fragments(posts)
-    return selectors.comments_attach_first(posts)
+    return selectors.comments_attach_first(posts, viewer=viewer)
 
 
 @require_GET
@@ -290,7 +290,7 @@ def feed(request):
         )
     except (Ratelimited, ApiError) as exc:
         return _refused(request, exc)
-    context = {"page": page, "posts": _feed_cards(page.items)}
+    context = {"page": page, "posts": _feed_cards(page.items, viewer=request.user)}
     if _htmx(request):
         return render(request, "posts/_feed_items.html", context)
     if not page.items and not request.GET.get("cursor"):

@@ -287,3 +287,36 @@ def test_circle_posts_queries_do_not_grow_with_the_page(
     client.get(f"/api/v1/circles/{circle.pk}/posts?limit=2")  # warm the cards
     with django_assert_max_num_queries(8):
         assert len(client.get(f"/api/v1/circles/{circle.pk}/posts?limit=6").json()["items"]) == 6
+
+
+def test_a_block_hides_the_others_comments_on_third_peoples_posts(
+    author, follower, outsider, client_for
+):
+    """outsider blocked follower: follower's comments on author's public post disappear
+    for outsider — list, replies, the feed card's first comments, the post page — and
+    follower sees none of outsider's either; everyone else still sees both."""
+    from accounts.services import block_create
+    from posts import services as post_services
+
+    post = make_post(author)
+    mine = post_services.comment_create(author=outsider, post=post, content="from outsider")
+    theirs = post_services.comment_create(author=follower, post=post, content="from follower")
+    post_services.comment_create(author=follower, post=post, content="a reply", parent_id=mine.pk)
+    block_create(blocker=outsider, target=follower)
+
+    def listed(user, query=""):
+        items = bearer_for(user).get(f"/api/v1/posts/{post.pk}/comments{query}").json()["items"]
+        return [c["content"] for c in items]
+
+    assert listed(outsider) == ["from outsider"]
+    assert listed(outsider, f"?parent_id={mine.pk}") == []
+    assert listed(follower) == ["from follower"]
+    assert sorted(listed(author)) == ["from follower", "from outsider"]
+    page = client_for(outsider).get(f"/p/{post.pk}/").content.decode()
+    assert "from outsider" in page and "from follower" not in page
+    assert bearer_for(outsider).post(f"/api/v1/comments/{theirs.pk}/like").status_code == 404
+    from accounts.models import Follow
+
+    Follow.objects.create(follower=outsider, following=author)  # the post is in their feed
+    home = client_for(outsider).get("/").content.decode()
+    assert "from outsider" in home and "from follower" not in home
