@@ -33,4 +33,4 @@ USER circles
 EXPOSE 8000
 # --no-proxy-headers: the socket peer is the client unless TRUSTED_PROXIES says otherwise.
 CMD ["uvicorn", "circles.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--no-proxy-headers", "--no-server-header"]
+     "--no-proxy-headers", "--no-server-header", "--lifespan", "off"]

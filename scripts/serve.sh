@@ -18,6 +18,6 @@ if [ -n "$REDIS_URL" ]; then
 fi
 # --no-proxy-headers: the socket peer is the client unless TRUSTED_PROXIES says otherwise.
 "$VENV_BIN/uvicorn" circles.asgi:application --host "$HOST" --port "$PORT" \
-  --no-proxy-headers --no-server-header & pids+=($!)
+  --no-proxy-headers --no-server-header --lifespan off & pids+=($!)
 echo "Circles is serving on http://$HOST:$PORT/ (Ctrl-C stops it)"
 wait -n "${pids[@]}"
