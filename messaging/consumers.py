@@ -41,7 +41,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from circles.errors import ApiError
 from circles.realtime import conversation_group, user_group
 from messaging import events, presence
-from messaging.selectors import conversation_ids_for_user, reactions_for_viewer
+from messaging.selectors import (
+    conversation_ids_for_user,
+    reactions_for_viewer,
+    user_list_partners_online,
+)
 from messaging.services import (
     conversation_mark_read,
     message_send,
@@ -165,6 +169,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.gather(*(self.join_conversation(cid) for cid in batch))
         came_online = await presence.socket_open(user.pk, self.channel_name)
         self.heartbeat = asyncio.create_task(self.keep_present(announce=came_online, ids=ids))
+        # who is online now (a reconnecting page has set every dot to offline meanwhile)
+        for person in await database_sync_to_async(user_list_partners_online)(user=user):
+            await self.send_json({"type": "presence", "user": person, "online": True})
 
     async def disconnect(self, code):
         await self.release()

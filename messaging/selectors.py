@@ -168,6 +168,26 @@ def conversation_ids_for_user(*, user) -> list[str]:
     return [str(pk) for pk in ids]
 
 
+PRESENCE_SNAPSHOT_MAX = 200  # people told to a socket when it connects
+
+
+def user_list_partners_online(*, user) -> list[dict]:
+    """The people user shares a conversation with (the audience of presence events, at
+    most PRESENCE_SNAPSHOT_MAX) who are online now, as user summaries: what a socket is
+    told when it connects, so a reconnecting page corrects the dots it showed."""
+    from messaging import events, presence
+
+    partner_ids = list(
+        Participant.objects.reading()
+        .filter(conversation__in=Conversation.objects.readable_by(user), user__is_active=True)
+        .exclude(user=user)
+        .values_list("user_id", flat=True)
+        .distinct()[:PRESENCE_SNAPSHOT_MAX]
+    )
+    online = [pk for pk, is_online in presence.online_map(partner_ids).items() if is_online]
+    return [events.user_summary(person) for person in User.objects.filter(pk__in=online)]
+
+
 def conversation_audience_ids(*, conversation: Conversation) -> list:
     """Who may read conversation now (the participants the rule lets in)."""
     return list(

@@ -78,6 +78,13 @@ function setPresence(userId, online) {
   }
 }
 
+function clearPresence() {
+  for (const dot of document.querySelectorAll("[data-presence]")) {
+    dot.classList.remove("online");
+    dot.setAttribute("aria-label", "Offline");
+  }
+}
+
 // --- the conversation page -------------------------------------------------------------
 
 class Chat {
@@ -142,6 +149,8 @@ class Chat {
       .on("reaction", (f) => this.renderReactions(f.message_id, f.reactions))
       .on("presence", (f) => setPresence(f.user.id, f.online))
       .onConnected(({ reconnected }) => {
+        // What we showed may be stale: the socket now tells who is online again.
+        if (reconnected) clearPresence();
         if (reconnected) this.catchUp().then(() => this.resendPending());
         this.markRead();
       });
@@ -553,7 +562,11 @@ class Inbox {
       .on("message.new", (f) => this.onMessage(f.message))
       .on("read", (f) => f.user.id === this.me && this.setUnread(f.conversation_id, 0))
       .on("presence", (f) => setPresence(f.user.id, f.online))
-      .onConnected(({ reconnected }) => reconnected && this.refresh());
+      .onConnected(({ reconnected }) => {
+        if (!reconnected) return;
+        clearPresence(); // the socket tells who is online again
+        this.refresh();
+      });
   }
 
   item(conversationId) {

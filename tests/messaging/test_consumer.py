@@ -450,3 +450,17 @@ async def test_a_consumer_that_dies_still_goes_offline(user, other_user, direct,
         await alice.wait(timeout=2)
     await asyncio.sleep(1.0)
     assert not await sync_to_async(presence.is_online)(user.pk)
+
+
+async def test_a_socket_is_told_who_is_online_when_it_connects(direct, user, other_user, outsider):
+    bob = await open_socket(other_user)
+    stranger = await open_socket(outsider)  # online too, but shares no conversation
+    alice = WebsocketCommunicator(RealtimeConsumer.as_asgi(), "/ws/")
+    alice.scope["user"] = user
+    assert (await alice.connect())[0]
+    frames = await frames_until_quiet(alice, skip=())
+    assert [(f["type"], f["user"]["username"], f["online"]) for f in frames] == [
+        ("presence", "bob", True)
+    ]
+    for socket in (alice, bob, stranger):
+        await socket.disconnect()
