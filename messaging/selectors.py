@@ -388,5 +388,11 @@ def conversation_page_data(*, conversation: Conversation, viewer, history: list[
             }
             for p in conversation.participants.all()
         ],
-        "last_seq": history[-1].seq if history else (conversation.my_cleared_seq or 0),
+        # The newest seq there is, not the page's: on a page of older messages a reconnect
+        # must not catch up on everything after it and mix it into the old view.
+        "last_seq": max(
+            history[-1].seq if history else 0,
+            conversation.last_seq,
+            conversation.my_cleared_seq or 0,
+        ),
     }

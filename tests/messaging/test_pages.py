@@ -2,6 +2,7 @@
 starting and deleting conversations, reactions — escaped, private, and in a constant
 number of queries."""
 
+import json
 import re
 
 import pytest
@@ -179,6 +180,10 @@ def test_older_messages_page(client_for, user, direct):
     older = client.get(page_of(direct), {"before": cursor}).content.decode()
     assert "message number 4<" in older and "message number 34" not in older
     assert client.get(page_of(direct), {"before": "forged"}).status_code == 400
+    # the script takes over from the newest seq, not the old page's: a reconnect must not
+    # catch up on the newer messages into this view
+    data = re.search(r'<script id="chat-data" type="application/json">(.+?)</script>', older)
+    assert json.loads(data.group(1))["last_seq"] == 35
 
 
 # --- queries: constant in the number of things shown ----------------------------------
