@@ -1,0 +1,69 @@
+"""The /ws/ authentication in process (circles.asgi's websocket stack with Channels'
+communicator): session with an allowed Origin, single-use ticket, and everything else."""
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.test import Client
+
+from accounts.services import realtime_ticket_create
+from circles.asgi import application
+from tests.messaging.conftest import WebsocketCommunicator
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def socket(path="/ws/", **headers):
+    raw = [(name.encode(), value.encode()) for name, value in headers.items()]
+    return WebsocketCommunicator(application, path, headers=raw)
+
+
+async def ping_answered(communicator) -> bool:
+    connected, _ = await communicator.connect()
+    if not connected:
+        return False
+    await communicator.send_json_to({"type": "ping"})
+    while True:
+        frame = await communicator.receive_output(timeout=3)
+        if frame["type"] == "websocket.close":
+            return False
+        if frame.get("text") and '"pong"' in frame["text"]:
+            await communicator.disconnect()
+            return True
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+async def test_session_cookie_with_an_allowed_origin(user):
+    cookie = await database_sync_to_async(session_cookie)(user)
+    assert await ping_answered(socket(cookie=cookie, origin="http://localhost"))
+
+
+async def test_session_cookie_from_a_foreign_origin_is_refused(user):
+    cookie = await database_sync_to_async(session_cookie)(user)
+    connected, _ = await socket(cookie=cookie, origin="https://evil.example").connect()
+    assert not connected
+    connected, _ = await socket(cookie=cookie).connect()  # no Origin at all
+    assert not connected
+
+
+async def test_a_ticket_opens_one_socket_once(user):
+    ticket = await database_sync_to_async(realtime_ticket_create)(user=user)
+    assert await ping_answered(socket(f"/ws/?ticket={ticket}"))
+    replay = socket(f"/ws/?ticket={ticket}")
+    assert (await replay.connect())[0]
+    assert (await replay.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_no_credentials_or_a_bad_ticket_closes_with_4401():
+    for path in ("/ws/?ticket=forged", "/ws/?ticket=" + "x" * 5000):
+        communicator = socket(path)
+        assert (await communicator.connect())[0]
+        assert (await communicator.receive_output(timeout=3))["code"] == 4401
+    anonymous = socket(origin="http://localhost")
+    assert (await anonymous.connect())[0]
+    assert (await anonymous.receive_output(timeout=3))["code"] == 4401
