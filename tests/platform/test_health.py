@@ -29,3 +29,15 @@ def test_metrics_are_exposed_for_prometheus(client):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"django_http_requests_total_by_method_total" in response.content
+
+
+def test_the_wsgi_entry_point_serves_too():
+    from wsgiref.util import setup_testing_defaults
+
+    from circles.wsgi import application
+
+    environ = {"PATH_INFO": "/healthz", "HTTP_HOST": "localhost"}
+    setup_testing_defaults(environ)
+    statuses = []
+    body = b"".join(application(environ, lambda status, headers: statuses.append(status)))
+    assert statuses == ["200 OK"] and body
