@@ -304,24 +304,52 @@ def post_list_for_feed(
     return PageResult(items=items, next_cursor=next_cursor)
 
 
+FIRST_COMMENTS_KEPT = 5  # per post in Redis: enough for two after a block hides some
+FIRST_COMMENTS_SECONDS = 6 * 3600
+
+
 def comments_attach_first(posts: list[Post], *, viewer, per_post: int = 2) -> list[Post]:
-    """Set `first_comments` on each post: its oldest `per_post` top-level comments with
-    their authors, for every post in one query."""
-    by_post: dict = {post.pk: [] for post in posts}
-    if by_post:
+    """Set `first_comments` on each post: its oldest `per_post` top-level comments viewer
+    may see, as {id, author: {username}, content}.
+
+    The oldest FIRST_COMMENTS_KEPT of each post are kept in Redis under a key carrying the
+    post's comment_count (a new or deleted comment makes a new key); misses are loaded in
+    one query for the page. Whose comments viewer sees is then asked of the one rule,
+    Comment.objects.by_people_visible_to, in one query over the kept ids — so a block or
+    a ban shows on the next page, cached or not."""
+    keys = {post.pk: f"post:first-comments:{post.pk}:{post.comment_count}" for post in posts}
+    keys = {pk: key for pk, key in keys.items() if not key.endswith(":0")}
+    cached = cache.get_many(list(keys.values()))
+    kept = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [pk for pk in keys if pk not in kept]
+    if missing:
         rank = Window(RowNumber(), partition_by=F("post_id"), order_by=[F("created_at"), F("pk")])
         comments = (
-            Comment.objects.by_people_visible_to(viewer)
-            .filter(post_id__in=list(by_post), parent__isnull=True)
+            Comment.objects.filter(post_id__in=missing, parent__isnull=True)
             .select_related("author")
             .annotate(rank=rank)
-            .filter(rank__lte=per_post)
+            .filter(rank__lte=FIRST_COMMENTS_KEPT)
             .order_by("post_id", "rank")
         )
+        fresh: dict = {pk: [] for pk in missing}
         for comment in comments:
-            by_post[comment.post_id].append(comment)
+            fresh[comment.post_id].append(
+                {
+                    "id": str(comment.pk),
+                    "author": {"username": comment.author.username},
+                    "content": comment.content,
+                }
+            )
+        kept.update(fresh)
+        cache.set_many({keys[pk]: value for pk, value in fresh.items()}, FIRST_COMMENTS_SECONDS)
+    kept_ids = [comment["id"] for comments in kept.values() for comment in comments]
+    visible = set()
+    if kept_ids:
+        allowed = Comment.objects.by_people_visible_to(viewer).filter(pk__in=kept_ids)
+        visible = {str(pk) for pk in allowed.values_list("pk", flat=True)}
     for post in posts:
-        post.first_comments = by_post[post.pk]
+        shown = [comment for comment in kept.get(post.pk, ()) if comment["id"] in visible]
+        post.first_comments = shown[:per_post]
     return posts
 
 

@@ -320,3 +320,25 @@ def test_a_block_hides_the_others_comments_on_third_peoples_posts(
     Follow.objects.create(follower=outsider, following=author)  # the post is in their feed
     home = client_for(outsider).get("/").content.decode()
     assert "from outsider" in home and "from follower" not in home
+
+
+def test_feed_cards_first_comments_follow_blocks_and_bans_even_when_cached(
+    author, follower, outsider, client_for
+):
+    from accounts.models import Follow
+    from accounts.services import block_create
+    from posts import services as post_services
+
+    post = make_post(author)
+    Follow.objects.create(follower=outsider, following=author)
+    post_services.comment_create(author=follower, post=post, content="early word")
+    post_services.comment_create(author=author, post=post, content="author's word")
+    home = client_for(outsider).get("/").content.decode()  # fills the cache
+    assert "early word" in home and "author&#x27;s word" in home
+    block_create(blocker=outsider, target=follower)
+    home = client_for(outsider).get("/").content.decode()
+    assert "early word" not in home and "author&#x27;s word" in home
+    assert "early word" in client_for(author).get("/").content.decode()  # others still do
+    follower.is_active = False  # banned
+    follower.save(update_fields=["is_active"])
+    assert "early word" not in client_for(author).get("/").content.decode()
