@@ -180,11 +180,10 @@ def search(request, q: str = ""):
 @discovery_router.get("/circles/{circle_id}/posts", response=Page[PostOut])
 def circle_posts(request, circle_id: str, page: Query[PageParams]):
     """The posts shared to a circle you are a member of, newest first (404 otherwise)."""
-    return _page(
-        selectors.post_list_for_circle(
-            viewer=request.auth, circle_id=circle_id, details=False, **page.dict()
-        )
+    _, posts = selectors.post_list_for_circle(
+        viewer=request.auth, circle_id=circle_id, details=False, **page.dict()
     )
+    return _page(posts)
 
 
 @discovery_router.get("/hashtags/{name}/posts", response=Page[PostOut])

@@ -160,13 +160,13 @@ def image_get_visible(*, viewer, image_id) -> Image:
 
 def post_list_for_circle(
     *, viewer, circle_id, cursor=None, limit=DEFAULT_LIMIT, details: bool = True
-) -> PageResult:
-    """The posts shared to one circle, newest first, for its members; Http404 for anyone
-    else (outsiders, pending invitees, unknown or malformed ids)."""
+) -> tuple:
+    """(the circle, a page of the posts shared to it, newest first) for its members;
+    Http404 for anyone else (outsiders, pending invitees, unknown or malformed ids)."""
     circle = circle_get_for_member(circle_id=circle_id, viewer=viewer)
     posts = Post.objects.visible_to(viewer).filter(circle=circle, visibility=Visibility.CIRCLE)
     loaded = (posts_with_details if details else posts_with_summary)(posts, viewer=viewer)
-    return paginate(loaded, cursor=cursor, limit=limit)
+    return circle, paginate(loaded, cursor=cursor, limit=limit)
 
 
 def post_list_for_hashtag(*, viewer, name: str, cursor=None, limit=30) -> PageResult:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("explore/", views.explore, name="explore"),
     path("search/", views.search, name="search"),
     path("saved/", views.saved, name="saved"),
+    path("circles/<uuid:circle_id>/posts/", views.circle_posts, name="circle_posts"),
     path("p/new/", views.post_create, name="create"),
     path(P, views.post_detail, name="detail"),
     path(f"{P}status/", views.post_status, name="status"),

@@ -94,7 +94,11 @@ def _fragment_or_post(request, template, context, post_id):
 def post_create(request):
     circles = circle_list_for_user(user=request.user, limit=CIRCLES_IN_SELECT).items
     if request.method == "GET":
-        return render(request, "posts/create.html", {"form": PostCreateForm(circles=circles)})
+        # ?circle=<id> (the circle page's "Share a post" link) preselects that circle
+        circle = request.GET.get("circle", "")
+        initial = {"visibility": "circle", "circle_id": circle} if circle else None
+        form = PostCreateForm(circles=circles, initial=initial)
+        return render(request, "posts/create.html", {"form": form})
     form, status, headers = PostCreateForm(request.POST, request.FILES, circles=circles), 400, {}
     if form.is_valid():
         try:
@@ -328,6 +332,22 @@ def hashtag(request, name):
         return _refused(request, exc)
     more_url = reverse("posts:hashtag", args=[name])
     return _grid_page(request, "posts/hashtag.html", page, tag=name.lower(), more_url=more_url)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def circle_posts(request, circle_id):
+    """The posts shared to a circle, for its members (404 for anyone else), as a grid."""
+    try:
+        circle, page = selectors.post_list_for_circle(
+            viewer=request.user, circle_id=circle_id, cursor=request.GET.get("cursor"),
+            limit=GRID_PAGE,
+        )  # fmt: skip
+    except ApiError as exc:
+        return _refused(request, exc)
+    more_url = reverse("posts:circle_posts", args=[circle_id])
+    return _grid_page(request, "posts/circle_posts.html", page, circle=circle, more_url=more_url)
 
 
 @login_required

@@ -557,3 +557,29 @@ def test_reply_page_queries_are_constant(
     client.get(detail(post))
     with django_assert_max_num_queries(5):
         client.get(f"{action('comments', post)}?parent={top.pk}", **HTMX)
+
+
+def test_circle_posts_page_for_members_only(
+    client_for, author, circle, circle_member, outsider, django_assert_max_num_queries
+):
+    from tests.posts.conftest import make_post as post_in
+
+    shared = [post_in(author, visibility="circle", circle_id=str(circle.pk)) for _ in range(3)]
+    public = post_in(author)
+    url = f"/circles/{circle.pk}/posts/"
+    member = client_for(circle_member)
+    with django_assert_max_num_queries(10):
+        html = member.get(url).content.decode()
+    assert all(f"/p/{post.pk}/" in html for post in shared)
+    assert f"/p/{public.pk}/" not in html
+    assert f"/p/new/?circle={circle.pk}" in html
+    partial = member.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and f"/p/{shared[0].pk}/" in partial
+    assert member.get(url, {"cursor": "forged"}).status_code == 400
+    assert client_for(outsider).get(url).status_code == 404
+    assert client_for(None).get(url).status_code == 302  # sign in first
+
+
+def test_share_to_a_circle_link_preselects_it(client_for, author, circle):
+    html = client_for(author).get(f"/p/new/?circle={circle.pk}").content.decode()
+    assert f'<option value="{circle.pk}" selected>' in html
