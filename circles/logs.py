@@ -21,5 +21,8 @@ def reset_request_id(token: contextvars.Token) -> None:
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
+        # Django logs a request's 4xx/5xx (django.request) after the middleware has
+        # returned and reset the context; such records carry the request itself.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or _request_id.get()
         return True

@@ -110,3 +110,18 @@ def test_celery_processes_log_json_lines_with_the_request_id():
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     line = next(line for line in lines if line["message"] == "inside a task")
     assert line["request_id"] == "req-from-web-1" and line["logger"] == "celery.worker"
+
+
+def test_djangos_own_log_of_a_failed_request_carries_its_request_id(client):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        response = client.get("/api/v1/auth/me", HTTP_X_REQUEST_ID="req-denied-0001")
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 401
+    assert [r.request_id for r in records] == ["req-denied-0001"]
