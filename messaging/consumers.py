@@ -148,6 +148,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             try:
                 return await self.channel_layer.receive(self.channel_name)
             except RedisTimeoutError:
+                # A cancel that came with the timeout must win, or the consumer would
+                # outlive its socket (and an event loop closing would wait for it forever).
+                if asyncio.current_task().cancelling():
+                    raise asyncio.CancelledError from None
                 logger.debug("channel layer read timed out; waiting again")
 
     async def connect(self):

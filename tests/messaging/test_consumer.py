@@ -46,6 +46,7 @@ async def test_socket_without_a_person_is_closed_with_4401():
     communicator.scope["user"] = AnonymousUser()
     await communicator.connect()
     assert (await communicator.receive_output())["code"] == 4401
+    await communicator.disconnect()
 
 
 async def test_send_is_acked_to_sender_and_reaches_every_participant(direct, user, other_user):
