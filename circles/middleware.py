@@ -117,12 +117,10 @@ class ApiMethodNotAllowedMiddleware:
             from circles.errors import error_response
 
             allowed = response.get("Allow", "")
-            answer = error_response(
+            return error_response(
                 405,
                 "method_not_allowed",
                 f"{request.method} is not allowed here. Allowed: {allowed}.",
                 headers={"Allow": allowed} if allowed else None,
             )
-            answer["X-Request-ID"] = response.get("X-Request-ID", "")
-            return answer
         return response

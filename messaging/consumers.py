@@ -174,7 +174,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         came_online = await presence.socket_open(user.pk, self.channel_name)
         self.heartbeat = asyncio.create_task(self.keep_present(announce=came_online, ids=ids))
         # who is online now (a reconnecting page has set every dot to offline meanwhile)
-        for person in await database_sync_to_async(user_list_partners_online)(user=user):
+        partners = database_sync_to_async(user_list_partners_online)
+        for person in await partners(user=user, conversation_ids=ids):
             await self.send_json({"type": "presence", "user": person, "online": True})
 
     async def disconnect(self, code):

@@ -171,15 +171,16 @@ def conversation_ids_for_user(*, user) -> list[str]:
 PRESENCE_SNAPSHOT_MAX = 200  # people told to a socket when it connects
 
 
-def user_list_partners_online(*, user) -> list[dict]:
-    """The people user shares a conversation with (the audience of presence events, at
-    most PRESENCE_SNAPSHOT_MAX) who are online now, as user summaries: what a socket is
-    told when it connects, so a reconnecting page corrects the dots it showed."""
+def user_list_partners_online(*, user, conversation_ids) -> list[dict]:
+    """The people user shares the conversations conversation_ids with (the ones user may
+    read, from conversation_ids_for_user: the audience of presence events, at most
+    PRESENCE_SNAPSHOT_MAX) who are online now, as user summaries: what a socket is told
+    when it connects, so a reconnecting page corrects the dots it showed."""
     from messaging import events, presence
 
     partner_ids = list(
         Participant.objects.reading()
-        .filter(conversation__in=Conversation.objects.readable_by(user), user__is_active=True)
+        .filter(conversation_id__in=conversation_ids, user__is_active=True)
         .exclude(user=user)
         .values_list("user_id", flat=True)
         .distinct()[:PRESENCE_SNAPSHOT_MAX]

@@ -317,8 +317,11 @@ def comments_attach_first(posts: list[Post], *, viewer, per_post: int = 2) -> li
     one query for the page. Whose comments viewer sees is then asked of the one rule,
     Comment.objects.by_people_visible_to, in one query over the kept ids — so a block or
     a ban shows on the next page, cached or not."""
-    keys = {post.pk: f"post:first-comments:{post.pk}:{post.comment_count}" for post in posts}
-    keys = {pk: key for pk, key in keys.items() if not key.endswith(":0")}
+    keys = {
+        post.pk: f"post:first-comments:{post.pk}:{post.comment_count}"
+        for post in posts
+        if post.comment_count
+    }
     cached = cache.get_many(list(keys.values()))
     kept = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [pk for pk in keys if pk not in kept]

@@ -149,30 +149,33 @@ def test_expected_table_covers_every_case():
 # --- changes take effect at once ---------------------------------------------------------
 
 
-def test_member_removed_from_circle_loses_everything_at_once(client_for, author, circle):
-    member = make_viewer("circle_member", author=author, circle=circle)
-    post = make_published(author, "circle", circle)
-    client = client_for(member)  # the same session before and after: no cached answer
+LOSSES = {
+    # what the viewer was, what they could see, and what takes it away
+    "removed from the circle": (
+        "circle_member", "circle",
+        lambda author, viewer, circle: accounts.circle_member_remove(
+            actor=author, circle=circle, user=viewer
+        ),
+    ),
+    "left the circle": (
+        "circle_member", "circle",
+        lambda author, viewer, circle: accounts.circle_leave(user=viewer, circle=circle),
+    ),
+    "blocked later": (
+        "follower", "followers",
+        lambda author, viewer, circle: accounts.block_create(blocker=author, target=viewer),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_access_ends_at_once_when_its_reason_does(client_for, author, circle, loss):
+    kind, visibility, take_away = LOSSES[loss]
+    viewer = make_viewer(kind, author=author, circle=circle)
+    post = make_published(author, visibility, circle)
+    client = client_for(viewer)  # the same session before and after: no cached answer
     check_access(client, post, page=200, api=200, media=200)
-    accounts.circle_member_remove(actor=author, circle=circle, user=member)
-    check_access(client, post, page=404, api=404, media=404)
-
-
-def test_member_who_leaves_loses_everything_at_once(client_for, author, circle):
-    member = make_viewer("circle_member", author=author, circle=circle)
-    post = make_published(author, "circle", circle)
-    client = client_for(member)
-    check_access(client, post, page=200, api=200, media=200)
-    accounts.circle_leave(user=member, circle=circle)
-    check_access(client, post, page=404, api=404, media=404)
-
-
-def test_follower_blocked_later_loses_everything_at_once(client_for, author, circle):
-    follower = make_viewer("follower", author=author, circle=circle)
-    post = make_published(author, "followers", circle)
-    client = client_for(follower)
-    check_access(client, post, page=200, api=200, media=200)
-    accounts.block_create(blocker=author, target=follower)
+    take_away(author, viewer, circle)
     check_access(client, post, page=404, api=404, media=404)
 
 
