@@ -27,7 +27,7 @@ from posts.schemas import CircleRefOut, ImageOut, PostOut, UserSummaryOut
 from posts.text import caption_html
 
 CARD_SECONDS = 6 * 3600
-CARD_VERSION = 1  # bump when the card's shape changes
+CARD_VERSION = 2  # bump when the card's shape changes
 
 
 def _card_key(post: Post, kind: str = "card") -> str:
@@ -113,9 +113,11 @@ def page_response(page) -> HttpResponse:
 
 
 def _fragment_key(post: Post) -> str:
-    # the carousel's alt texts name the author when a photo has none
-    author = hashlib.blake2b(post.author.name.encode(), digest_size=6).hexdigest()
-    return f"{_card_key(post, 'html')}:{author}"
+    # the header shows the author, and the carousel's alt texts name them when a photo has
+    # none: a new name, username or avatar makes a new key (they do not touch the post)
+    author = post.author
+    shown = f"{author.username}\n{author.name}\n{author.avatar_id}"
+    return f"{_card_key(post, 'html')}:{hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()}"
 
 
 def _fragments(post: Post) -> dict:
@@ -124,15 +126,20 @@ def _fragments(post: Post) -> dict:
     carousel = ""
     if post.status == PostStatus.PUBLISHED:
         carousel = render_to_string("posts/_carousel.html", {"post": post, "photos": photos})
-    return {"carousel": carousel, "caption": str(caption_html(post.caption, known_usernames=known))}
+    return {
+        "head": render_to_string("posts/_post_card_head.html", {"post": post}),
+        "carousel": carousel,
+        "caption": str(caption_html(post.caption, known_usernames=known)),
+    }
 
 
 def post_attach_fragments(posts: list[Post]) -> list[Post]:
-    """Set `carousel_html` (posts/_carousel.html, rendered) and `caption_rendered` on posts
-    loaded with posts_with_summary: from Redis, or rendered for the misses after loading
-    their photos and mentions in two queries for the page. Same keys and rules as the
-    API's cards: a published post's fragments change only with the post (or its author's
-    name), so they are cached under a key that says so."""
+    """Set `card_head` (posts/_post_card_head.html), `carousel_html` (posts/_carousel.html)
+    and `caption_rendered`, all rendered, on posts loaded with posts_with_summary: from
+    Redis, or rendered for the misses after loading their photos and mentions in two
+    queries for the page. Same keys and rules as the API's cards: a published post's
+    fragments change only with the post or with how its author is shown (name, username,
+    avatar), so they are cached under a key that says so."""
     keys = {post.pk: _fragment_key(post) for post in posts if post.status == PostStatus.PUBLISHED}
     cached = cache.get_many(list(keys.values()))
     fragments = {pk: cached[key] for pk, key in keys.items() if key in cached}
@@ -143,6 +150,7 @@ def post_attach_fragments(posts: list[Post]) -> list[Post]:
         fragments.update(fresh)
         cache.set_many({keys[pk]: value for pk, value in fresh.items() if pk in keys}, CARD_SECONDS)
     for post in posts:
+        post.card_head = mark_safe(fragments[post.pk]["head"])  # noqa: S308 - rendered by a template
         post.carousel_html = mark_safe(fragments[post.pk]["carousel"])  # noqa: S308 - rendered by a template
         post.caption_rendered = mark_safe(fragments[post.pk]["caption"])  # noqa: S308 - caption_html escapes
     return posts

@@ -7,16 +7,20 @@ status. So each test warms the caches with one request, makes the change through
 service people use, and asks again — no waiting, no invalidation call.
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import User
 from accounts.services import (
     block_create,
     circle_leave,
     follow_create,
     follow_delete,
     user_ban,
+    user_update,
 )
 from posts import services
 from posts.models import Post, Visibility
@@ -139,3 +143,22 @@ def test_likes_and_comments_counts_are_fresh_on_cached_cards(viewer, friend, api
     services.comment_create(author=viewer, post=post, content="Nice")
     item = api.get("/api/v1/feed").json()["items"][0]
     assert (item["like_count"], item["liked"], item["comment_count"]) == (1, True, 1)
+
+
+def test_a_new_name_or_avatar_shows_on_cached_feed_cards(viewer, friend, stranger, client_for):
+    """A card's header and carousel are cached with the post; how its author is shown
+    changes without touching the post, and shows at once all the same."""
+    follow(viewer, friend)
+    post = make_post(friend)
+    client = client_for(viewer)
+    header = re.compile(rf'id="post-{post.pk}-author"[^>]*>([^<]*)</a>')
+    assert header.search(client.get("/").content.decode()).group(1) == "Fred Friend"
+    user_update(user=friend, display_name="Frida Friend")
+    html = client.get("/").content.decode()
+    assert header.search(html).group(1) == "Frida Friend"
+    assert "Photo 1 by Frida Friend" in html  # the carousel's alt text names the author
+    avatar = make_post(stranger).images.first()  # any processed image will do for the check
+    User.objects.filter(pk=friend.pk).update(avatar=avatar)
+    html = client.get("/").content.decode()
+    card = html[html.index(f'id="post-{post.pk}"') :]
+    assert f"/media/{avatar.pk}/thumbnail.jpeg" in card[: card.index("</header>")]
