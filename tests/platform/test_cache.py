@@ -1,0 +1,26 @@
+"""circles.cache: one Redis connection pool per process, whatever Django does with its
+cache objects (see the module's docstring). Redis down is tested in tests/*/test_redis_down.py."""
+
+import contextvars
+
+from django.core.cache import caches
+
+
+def cache_of_a_new_request():
+    """The default cache as a new ASGI request sees it: Django's cache handler is
+    context-local, and each request runs in a fresh context."""
+    return contextvars.Context().run(lambda: caches["default"])
+
+
+def test_requests_share_one_connection_pool():
+    first, second = cache_of_a_new_request(), cache_of_a_new_request()
+    assert first is not second  # what Django does under ASGI
+    for number in range(20):
+        cache = cache_of_a_new_request()
+        cache.set(f"shared-pool-{number}", number)
+        assert cache.get(f"shared-pool-{number}") == number
+    client = first._cache.get_client()
+    assert client is second._cache.get_client()
+    # sequential operations: a single connection, made once and reused
+    assert len(client.connection_pool._available_connections) == 1
+    assert client.connection_pool._in_use_connections == set()
