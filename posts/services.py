@@ -447,6 +447,23 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
         Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") - removed)
 
 
+def interactions_remove(*, author: User, other: User) -> None:
+    """What a block takes off the blocker's posts: the blocked person's likes, and their
+    comments with the replies under them, counts kept right (accounts' block_create
+    calls it). As on Instagram, unblocking brings none of it back."""
+    with transaction.atomic():
+        likes = Like.objects.filter(user=other, post__author=author)
+        liked = list(likes.values_list("post_id", flat=True))
+        likes.delete()
+        Post.objects.filter(pk__in=liked).update(like_count=F("like_count") - 1)
+        theirs = Comment.objects.filter(author=other, post__author=author).select_related("post")
+        # threads first: a reply of theirs under their own comment goes with it
+        for comment in theirs.filter(parent__isnull=True):
+            comment_delete(comment=comment, actor=author)
+        for comment in theirs.filter(parent__isnull=False):
+            comment_delete(comment=comment, actor=author)
+
+
 def comment_like(*, user: User, comment: Comment) -> tuple[bool, int]:
     with transaction.atomic():
         _, created = CommentLike.objects.get_or_create(user=user, comment=comment)

@@ -102,8 +102,12 @@ def follow_request_cancel(*, requester: User, target: User) -> None:
 
 def block_create(*, blocker: User, target: User) -> None:
     """Block target: removes follows, follow requests and circle invitations between the
-    two, both ways, and stops their direct conversation's live events. Unblocking later
-    restores none of the graph. Safe to repeat."""
+    two, both ways, and target's likes and comments on blocker's posts (which blocker
+    would no longer see, so could not delete, while everyone else still would), and stops
+    their direct conversation's live events. Unblocking later restores none of it. Safe
+    to repeat."""
+    from posts.services import interactions_remove  # posts' services import accounts' models
+
     if blocker.pk == target.pk:
         raise ValidationError({"username": ["You can't block yourself."]})
     with transaction.atomic():
@@ -117,6 +121,7 @@ def block_create(*, blocker: User, target: User) -> None:
         CircleInvite.objects.filter(
             Q(invitee=blocker, invited_by=target) | Q(invitee=target, invited_by=blocker)
         ).delete()
+        interactions_remove(author=blocker, other=target)
         participant_events_stop(user=blocker, other=target)  # their DM goes quiet at once
 
 

@@ -322,6 +322,45 @@ def test_a_block_hides_the_others_comments_on_third_peoples_posts(
     assert "from outsider" in home and "from follower" not in home
 
 
+def test_blocking_removes_the_blocked_persons_likes_and_comments_on_your_posts(
+    author, follower, outsider
+):
+    """author blocks follower: follower's likes and comments (with replies under them) on
+    author's posts go, for everyone, with the counts; follower's reply under someone else's
+    comment goes too; nothing of theirs elsewhere is touched, and unblocking restores none."""
+    from accounts.services import block_create, block_delete
+    from posts import services as post_services
+
+    post, elsewhere = make_post(author), make_post(outsider)
+    kept = post_services.comment_create(author=outsider, post=post, content="kept")
+    theirs = post_services.comment_create(author=follower, post=post, content="theirs")
+    post_services.comment_create(author=outsider, post=post, content="a reply", parent_id=theirs.pk)
+    post_services.comment_create(
+        author=follower, post=post, content="their reply", parent_id=kept.pk
+    )
+    post_services.post_like(user=follower, post=post)
+    post_services.post_like(user=outsider, post=post)
+    post_services.post_like(user=follower, post=elsewhere)
+    post_services.comment_create(author=follower, post=elsewhere, content="not on author's")
+    block_create(blocker=author, target=follower)
+    block_create(blocker=author, target=follower)  # a repeat changes nothing more
+
+    def seen(user):
+        answer = bearer_for(user).get(f"/api/v1/posts/{post.pk}").json()
+        items = bearer_for(user).get(f"/api/v1/posts/{post.pk}/comments").json()["items"]
+        return answer["like_count"], answer["comment_count"], [c["content"] for c in items]
+
+    assert seen(outsider) == (1, 1, ["kept"])
+    assert seen(author) == (1, 1, ["kept"])
+    replies = bearer_for(outsider).get(f"/api/v1/posts/{post.pk}/comments?parent_id={kept.pk}")
+    assert replies.json()["items"] == []
+    post.refresh_from_db(), elsewhere.refresh_from_db(), kept.refresh_from_db()
+    assert (post.like_count, post.comment_count, kept.reply_count) == (1, 1, 0)
+    assert (elsewhere.like_count, elsewhere.comment_count) == (1, 1)
+    block_delete(blocker=author, target=follower)
+    assert seen(outsider) == (1, 1, ["kept"])
+
+
 def test_feed_cards_first_comments_follow_blocks_and_bans_even_when_cached(
     author, follower, outsider, client_for
 ):
