@@ -38,14 +38,6 @@ def _real_services(django_db_setup, django_db_blocker):
             f"(database: {vendor}, REDIS_URL: {settings.REDIS_URL or 'unset'}).",
             returncode=2,
         )
-    yield
-    # The pool outlives the threads that used it (live servers, sockets): close it, so
-    # the test database can be dropped at the end.
-    with django_db_blocker.unblock():
-        from django.db import connection
-
-        if vendor == "postgresql":
-            connection.close_pool()
 
 
 @pytest.fixture(autouse=True)
