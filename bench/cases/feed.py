@@ -8,10 +8,9 @@ run (a few minutes, printed) and kept in circles_bench. Requests are spread over
 people with non-empty feeds, cycled in a shuffled order: the API authenticates with a
 Bearer token per person, the page with a session cookie per person.
 
-The feed's server runs WORKERS uvicorn workers (more when --workers asks for more), with
-the settings as they are (CONN_MAX_AGE=0: a new database connection per request — under
-ASGI each request runs in its own thread, so persistent connections pile up instead of
-being reused; a connection pool would need a settings change).
+The feed's server runs WORKERS uvicorn workers (another number with --workers), with the
+settings as they are: PostgreSQL through psycopg's pool and one Redis pool per process
+(see circles/cache.py), as in production.
 
 Feed models, measured in this process on the same data (rows "model/…"):
 - pull: the candidates of a page from PostgreSQL (one LATERAL query over the people
