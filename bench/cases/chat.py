@@ -15,8 +15,13 @@ sustained rate. A message not delivered within DELIVERY_TIMEOUT_S counts as an e
 Everything is on 127.0.0.1 and bounded (SOCKETS sockets, MAX_DURATION_S per rate).
 
 Defaults: 1,000 sockets, 100 senders, 50, 100 and 200 messages a second, 8 s each.
-`python -m bench chat --rate R --duration D` runs one rate. Persistent database
-connections (CONN_MAX_AGE=60 in the environment) are what production should run with.
+`python -m bench chat --rate R --duration D` runs one rate. The servers run with the
+settings as they are: PostgreSQL through psycopg's pool, one Redis pool per process.
+
+Where a send's time goes (py-spy on both servers at 100 msg/s, this VM): ~58 % of the
+samples are in message_send, 36 % in its `_conversation_for_sending` (the readable rule,
+asked on every send: ORM building and compiling plus the query), 14 % in the insert.
+A smaller GIL switch interval (0.5 ms instead of 5) did not help.
 """
 
 import asyncio
