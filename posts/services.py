@@ -452,10 +452,12 @@ def interactions_remove(*, author: User, other: User) -> None:
     comments with the replies under them, counts kept right (accounts' block_create
     calls it). As on Instagram, unblocking brings none of it back."""
     with transaction.atomic():
-        likes = Like.objects.filter(user=other, post__author=author)
-        liked = list(likes.values_list("post_id", flat=True))
-        likes.delete()
-        Post.objects.filter(pk__in=liked).update(like_count=F("like_count") - 1)
+        # the rows counted are the rows deleted, locked between: an unlike or a like
+        # racing this one cannot make a count drift
+        likes = Like.objects.filter(user=other, post__author=author).select_for_update(of=("self",))
+        liked = dict(likes.values_list("pk", "post_id"))
+        Like.objects.filter(pk__in=liked).delete()
+        Post.objects.filter(pk__in=liked.values()).update(like_count=F("like_count") - 1)
         theirs = Comment.objects.filter(author=other, post__author=author).select_related("post")
         # threads first: a reply of theirs under their own comment goes with it
         for comment in theirs.filter(parent__isnull=True):
