@@ -162,7 +162,7 @@ def comment_list(request, post_id):
 
 @page_action
 def post_delete(request, post_id):
-    post = selectors.post_get_visible(viewer=request.user, post_id=post_id)
+    post = selectors.post_get_deletable(actor=request.user, post_id=post_id)
     services.post_delete(post=post, actor=request.user)
     messages.success(request, "Your post was deleted.")
     if _htmx(request):

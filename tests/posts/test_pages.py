@@ -509,6 +509,17 @@ def test_author_deletes_the_post(client_for, author, follower):
     assert client_for(author).get(detail(post)).status_code == 404
 
 
+def test_staff_delete_any_post_from_the_page_too(client_for, author, outsider):
+    """The page asks the same rule as the API (posts.selectors.post_get_deletable)."""
+    from tests.factories import UserFactory
+
+    post = make_post(author, visibility="followers")
+    moderator = UserFactory(username="moderator", is_staff=True)
+    assert client_for(outsider).post(action("delete", post)).status_code == 404
+    assert client_for(moderator).post(action("delete", post)).status_code == 302
+    assert not Post.objects.filter(pk=post.pk).exists()
+
+
 def test_delete_with_htmx_redirects_the_page(client_for, author):
     post = make_post(author, process=False)
     response = client_for(author).post(action("delete", post), **HTMX)
