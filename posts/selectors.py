@@ -1,6 +1,7 @@
 """Reads about images and posts that carry a rule or feed a page. Every post read goes
 through Post.objects.visible_to(viewer); hidden things raise Http404."""
 
+import functools
 import uuid
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from django.db.models import (
     Value,
     When,
     Window,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Greatest, RowNumber
 from django.http import Http404
@@ -35,6 +37,7 @@ from accounts.selectors import (
     user_content_visible,
     user_get_visible,
 )
+from circles.compiled import CompiledQuery
 from circles.errors import ApiError
 from circles.pagination import (
     DEFAULT_LIMIT,
@@ -69,22 +72,20 @@ def _uuid(value) -> uuid.UUID:
         raise Http404 from exc
 
 
-def posts_with_details(queryset: QuerySet, *, viewer) -> QuerySet:
-    """Everything a post card shows, in a constant number of queries for any page size."""
-    signed_in = viewer is not None and viewer.is_authenticated
-    queryset = queryset.select_related("author", "circle").prefetch_related(
+def _detail_prefetches() -> list[Prefetch]:
+    return [
         Prefetch(
             "post_images",
             queryset=PostImage.objects.select_related("image").order_by("position"),
         ),
         Prefetch("mentions", queryset=Mention.objects.select_related("user")),
-    )
-    if not signed_in:
-        return queryset
-    return queryset.annotate(
-        liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=viewer)),
-        bookmarked=Exists(Bookmark.objects.filter(post=OuterRef("pk"), user=viewer)),
-    )
+    ]
+
+
+def posts_with_details(queryset: QuerySet, *, viewer) -> QuerySet:
+    """Everything a post card shows, in a constant number of queries for any page size:
+    posts_with_summary plus the photos and mentions."""
+    return posts_with_summary(queryset, viewer=viewer).prefetch_related(*_detail_prefetches())
 
 
 def post_get_visible(*, viewer, post_id) -> Post:
@@ -233,6 +234,24 @@ def posts_with_summary(queryset: QuerySet, *, viewer) -> QuerySet:
     )
 
 
+_NO_POST = uuid.UUID(int=0)  # pads a batch of candidates: no post has this id
+
+
+@functools.lru_cache(maxsize=256)
+def _feed_page_query(batch: int, limit: int) -> CompiledQuery:
+    """The page query for `batch` candidate ids, the first `limit` viewer may see, with
+    posts_with_summary: compiled once per process (circles/compiled.py), as building and
+    compiling the visibility rule cost more than running it."""
+
+    def build(viewer, ids):
+        posts = Post.objects.visible_to(User(pk=viewer)).filter(pk__in=ids)
+        return posts_with_summary(posts, viewer=User(pk=viewer)).order_by("-created_at", "-pk")[
+            :limit
+        ]
+
+    return CompiledQuery(build, viewer="uuid", ids=("uuid", batch))
+
+
 def post_list_for_feed(
     *, viewer, cursor: str | None = None, limit: int = DEFAULT_LIMIT, details: bool = True
 ):
@@ -283,10 +302,9 @@ def post_list_for_feed(
     for _ in range(FEED_ROUNDS):
         candidates = _feed_candidates(viewer=viewer, before=before, count=batch)
         if candidates:
-            posts = Post.objects.visible_to(viewer).filter(pk__in=[pk for _, pk in candidates])
-            load = posts_with_details if details else posts_with_summary
-            posts = load(posts, viewer=viewer).order_by("-created_at", "-pk")
-            found += list(posts[: want - len(found)])
+            ids = [pk for _, pk in candidates]
+            ids += [_NO_POST] * (batch - len(ids))  # one compiled query per batch size
+            found += _feed_page_query(batch, want - len(found)).run(viewer=viewer.pk, ids=ids)
             before = candidates[-1]
         if len(candidates) < batch:
             exhausted = True
@@ -294,6 +312,8 @@ def post_list_for_feed(
         if len(found) >= want:
             break
         batch *= 2
+    if details:
+        prefetch_related_objects(found, *_detail_prefetches())
     items = found[:limit]
     if len(found) > limit:
         next_cursor = encode_cursor(items[-1].created_at, items[-1].pk)

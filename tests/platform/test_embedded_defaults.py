@@ -38,6 +38,7 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
     first = run([python, "manage.py", "seed_demo"], bare_env)
     again = run([python, "manage.py", "seed_demo"], bare_env)  # idempotent
     assert first and again
+    run([python, "manage.py", "seed_posts", "--posts", "30"], bare_env)
     assert (tmp_path / "var" / "db.sqlite3").exists()
 
     port = free_port()
@@ -56,6 +57,19 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
         with urllib.request.urlopen(base + "/readyz", timeout=10) as response:
             checks = json.load(response)["checks"]
         assert checks == {"database": "ok", "redis": "not_configured", "storage": "ok"}
+        # the feed's compiled page query on SQLite (ids as hex there: circles/compiled.py)
+        login = json.dumps({"username": "alice", "password": "circles-demo"}).encode()
+        request = urllib.request.Request(
+            base + "/api/v1/auth/tokens", data=login, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            token = json.load(response)["token"]
+        request = urllib.request.Request(
+            base + "/api/v1/feed", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            feed = json.load(response)["items"]
+        assert feed and {post["status"] for post in feed} == {"published"}
 
         async with websockets.connect(f"ws://127.0.0.1:{port}/ws/", origin=base) as ws:
             with pytest.raises(websockets.ConnectionClosed) as closed:

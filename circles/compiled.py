@@ -1,0 +1,92 @@
+"""Querysets compiled to SQL once per process and run many times with other values.
+
+Django builds and compiles a queryset on every call. For the hot reads — the feed's page
+query, with the visibility rule's EXISTS subqueries — that costs more than PostgreSQL
+takes to plan and run the SQL (bench/cases/feed.py: ~10 of a page's ~17 ms on the bench
+VM). A CompiledQuery calls `build` once with placeholder values, keeps the SQL and the
+row layout it compiled to, and each run swaps the placeholders among the parameters for
+the real values, then makes model instances as the queryset would (select_related and
+annotations included). The rule stays where it is written; only its compiling is reused.
+
+It is for querysets whose SQL does not depend on the values: a value must be a non-null
+UUID or string compared with `=` or listed in an `IN` of a fixed length (Django writes
+other SQL for None or an empty list). Placeholders are fresh UUIDs and random strings,
+so they cannot meet a real parameter. tests/platform/test_compiled.py compares runs with
+the querysets built for each value.
+"""
+
+import secrets
+import uuid
+from collections.abc import Callable
+
+from django.db import connections
+from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
+
+_UUID, _STRING = "uuid", "string"
+
+
+def _placeholder(kind: str):
+    return uuid.uuid4() if kind == _UUID else f"placeholder-{secrets.token_hex(16)}"
+
+
+class CompiledQuery:
+    """`CompiledQuery(build, viewer="uuid", ids=("uuid", 31))`: build(viewer=..., ids=[...])
+    must return the queryset; each keyword names a value, "uuid" or "string", or a list
+    of them of a fixed length. `run(viewer=..., ids=[...])` returns the model instances."""
+
+    def __init__(self, build: Callable[..., QuerySet], **shape):
+        placeholders, forms = {}, {}
+        for name, kind in shape.items():
+            if isinstance(kind, tuple):
+                kind, length = kind
+                placeholders[name] = [_placeholder(kind) for _ in range(length)]
+                spots = list(enumerate(placeholders[name]))
+            else:
+                placeholders[name] = _placeholder(kind)
+                spots = [(None, placeholders[name])]
+            for index, value in spots:
+                # the form the backend is given: the UUID, or its hex on SQLite (no UUID type)
+                forms[value] = (name, index, False)
+                if isinstance(value, uuid.UUID):
+                    forms[value.hex] = (name, index, True)
+        queryset = build(**placeholders)
+        self.db = queryset.db
+        self.compiler = queryset.query.get_compiler(using=self.db)
+        self.sql, params = self.compiler.as_sql()
+        self.params = list(params)
+        self.slots = [
+            (position, *forms[param])
+            for position, param in enumerate(self.params)
+            if isinstance(param, str | uuid.UUID) and param in forms
+        ]
+        expected = {(name, index) for name, index, _ in forms.values()}
+        if {(name, index) for _, name, index, _ in self.slots} != expected:
+            raise ValueError("build must use every value it is given, as a parameter")
+        klass_info = self.compiler.klass_info
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.model_columns = slice(fields[0], fields[-1] + 1)
+        self.init_list = [
+            column[0].target.attname for column in self.compiler.select[self.model_columns]
+        ]
+        self.related_populators = get_related_populators(klass_info, self.compiler.select, self.db)
+        self.annotations = dict(self.compiler.annotation_col_map)
+
+    def run(self, **values) -> list:
+        params = list(self.params)
+        for position, name, index, as_hex in self.slots:
+            value = values[name] if index is None else values[name][index]
+            params[position] = uuid.UUID(str(value)).hex if as_hex else value
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        objects = []
+        for row in self.compiler.results_iter([rows]):
+            obj = self.model.from_db(self.db, self.init_list, row[self.model_columns])
+            for populator in self.related_populators:
+                populator.populate(row, obj)
+            for name, column in self.annotations.items():
+                setattr(obj, name, row[column])
+            objects.append(obj)
+        return objects
