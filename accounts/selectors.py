@@ -10,6 +10,7 @@ Lists return `circles.pagination.PageResult` pages, keyset-paginated newest firs
 constant number of queries: counts and relationship flags are annotated in the same query.
 """
 
+import functools
 import uuid
 from dataclasses import dataclass
 
@@ -42,16 +43,27 @@ from accounts.models import (
     User,
     hash_token,
 )
+from circles.compiled import CompiledQuery
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
 
 # --- tokens ---------------------------------------------------------------------------
+
+
+@functools.cache
+def _token_by_hash() -> CompiledQuery:
+    # every API request asks it: compiled once (circles/compiled.py)
+    return CompiledQuery(
+        lambda key_hash: ApiToken.objects.select_related("user").filter(key_hash=key_hash),
+        key_hash="string",
+    )
 
 
 def user_for_api_token(raw: str) -> User | None:
     """The active owner of a bearer token, or None for unknown/revoked tokens."""
     if not raw or len(raw) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+    found = _token_by_hash().run(key_hash=hash_token(raw))  # key_hash is unique
+    token = found[0] if found else None
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

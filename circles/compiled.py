@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 _UUID, _STRING = "uuid", "string"
 
@@ -33,7 +33,8 @@ def _placeholder(kind: str):
 class CompiledQuery:
     """`CompiledQuery(build, viewer="uuid", ids=("uuid", 31))`: build(viewer=..., ids=[...])
     must return the queryset; each keyword names a value, "uuid" or "string", or a list
-    of them of a fixed length. `run(viewer=..., ids=[...])` returns the model instances."""
+    of them of a fixed length. `run(viewer=..., ids=[...])` returns the model instances
+    (tuples for a values_list() queryset)."""
 
     def __init__(self, build: Callable[..., QuerySet], **shape):
         placeholders, forms = {}, {}
@@ -63,6 +64,11 @@ class CompiledQuery:
         expected = {(name, index) for name, index, _ in forms.values()}
         if {(name, index) for _, name, index, _ in self.slots} != expected:
             raise ValueError("build must use every value it is given, as a parameter")
+        if queryset._iterable_class is ValuesListIterable:  # rows are returned as tuples
+            self.model = None
+            return
+        if queryset._iterable_class is not ModelIterable:
+            raise ValueError("a compiled query returns model instances or values_list() tuples")
         klass_info = self.compiler.klass_info
         self.model = klass_info["model"]
         fields = klass_info["select_fields"]
@@ -81,6 +87,8 @@ class CompiledQuery:
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
+        if self.model is None:
+            return list(self.compiler.results_iter([rows], tuple_expected=True))
         objects = []
         for row in self.compiler.results_iter([rows]):
             obj = self.model.from_db(self.db, self.init_list, row[self.model_columns])

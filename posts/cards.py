@@ -7,27 +7,29 @@ Most of a post object never changes once the post is published — its photos
 Redis per post, under a key made of the post's id, updated_at and status: a post that
 changes gets a new key, and old keys expire by themselves (CARD_SECONDS). Everything else
 comes fresh from the page's one query: author, visibility, circle, counts, liked and
-bookmarked. Posts not yet published are never cached. Misses are loaded in two queries
+bookmarked. A card is kept as JSON text and spliced into the page as it is (orjson.Fragment):
+unpickling cards as dicts took a tenth of a request. Posts not yet published are never
+cached. Misses are loaded in two queries
 (photos, mentions) for the whole page and shaped by the schemas themselves, so a card is
 exactly what PostOut would produce (tests/feed/test_api.py compares them).
 """
 
 import hashlib
-import json
 
+import orjson
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from ninja.responses import NinjaJSONEncoder
 
 from posts.models import Mention, Post, PostImage, PostStatus
 from posts.schemas import CircleRefOut, ImageOut, PostOut, UserSummaryOut
 from posts.text import caption_html
 
 CARD_SECONDS = 6 * 3600
-CARD_VERSION = 2  # bump when the card's shape changes
+CARD_VERSION = 3  # bump when the card's shape changes
 
 
 def _card_key(post: Post, kind: str = "card") -> str:
@@ -44,12 +46,14 @@ def _prefetch_media(posts: list[Post]) -> None:
     )
 
 
-def _card(post: Post) -> dict:
+def _card(post: Post) -> tuple[bytes, bytes]:
+    """(caption_html, images) as JSON, ready to be spliced into a page (orjson.Fragment):
+    unpickling the cards as dicts was a tenth of a page's CPU."""
     images = PostOut.resolve_images(post)
-    return {
-        "caption_html": str(PostOut.resolve_caption_html(post)),
-        "images": [ImageOut.from_orm(image).model_dump(mode="json") for image in images],
-    }
+    return (
+        orjson.dumps(str(PostOut.resolve_caption_html(post))),
+        orjson.dumps([ImageOut.from_orm(image).model_dump(mode="json") for image in images]),
+    )
 
 
 def post_cards(posts: list[Post]) -> dict:
@@ -66,7 +70,7 @@ def post_cards(posts: list[Post]) -> dict:
     return cards
 
 
-def post_object(post: Post, card: dict) -> dict:
+def post_object(post: Post, card: tuple[bytes, bytes]) -> dict:
     """The API's post object: the cached card plus the parts that change (PostOut's
     fields, in its order)."""
     author, circle = post.author, post.circle
@@ -82,18 +86,21 @@ def post_object(post: Post, card: dict) -> dict:
             "avatar": UserSummaryOut.resolve_avatar(author),
         },
         "caption": post.caption,
-        "caption_html": card["caption_html"],
+        "caption_html": orjson.Fragment(card[0]),
         "location": post.location,
         "visibility": post.visibility,
         "circle": circle_ref,
         "status": post.status,
-        "created_at": post.created_at,
+        "created_at": _json_time(post.created_at),
         "like_count": post.like_count,
         "comment_count": post.comment_count,
         "liked": PostOut.resolve_liked(post),
         "bookmarked": PostOut.resolve_bookmarked(post),
-        "images": card["images"],
+        "images": orjson.Fragment(card[1]),
     }
+
+
+_json_time = DjangoJSONEncoder().default  # times as the rest of the API writes them
 
 
 def page_response(page) -> HttpResponse:
@@ -104,9 +111,8 @@ def page_response(page) -> HttpResponse:
         "items": [post_object(post, cards[post.pk]) for post in page.items],
         "next_cursor": page.next_cursor,
     }
-    return HttpResponse(
-        json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8"
-    )
+    # orjson: a page is ~40 kB of JSON, and the json module took ~1.4 ms of a request's ~15
+    return HttpResponse(orjson.dumps(body), content_type="application/json; charset=utf-8")
 
 
 # --- the same idea for pages -------------------------------------------------------------

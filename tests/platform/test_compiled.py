@@ -119,3 +119,17 @@ def test_a_value_the_query_does_not_use_is_refused():
         CompiledQuery(
             lambda viewer, other: User.objects.filter(pk=viewer), viewer="uuid", other="uuid"
         )
+
+
+def test_values_list_rows_are_tuples_and_other_shapes_are_refused(matrix):
+    people, _ = matrix
+    compiled = CompiledQuery(
+        lambda ids: User.objects.filter(pk__in=ids).order_by("username").values_list("username"),
+        ids=("uuid", 2),
+    )
+    assert compiled.run(ids=[people["member"].pk, people["author"].pk]) == [
+        ("author",),
+        ("member",),
+    ]
+    with pytest.raises(ValueError, match="model instances or values_list"):
+        CompiledQuery(lambda name: User.objects.filter(username=name).values("pk"), name="string")
