@@ -1,10 +1,13 @@
 """Images (the one media pipeline every feature reuses), posts and what hangs off them."""
 
+import functools
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils.functional import cached_property
 
 CAPTION_MAX = 2200
 LOCATION_MAX = 255
@@ -123,6 +126,17 @@ class PostQuerySet(models.QuerySet):
         )
 
 
+_LINK_PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
+
+
+@functools.cache
+def _links() -> dict[str, str]:
+    return {
+        name: reverse(f"posts:{name}", args=[_LINK_PLACEHOLDER])
+        for name in ("detail", "like", "unlike", "bookmark", "unbookmark")
+    }
+
+
 class Post(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     author = models.ForeignKey(
@@ -167,6 +181,15 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"post {self.pk} by {self.author_id}"
+
+    @cached_property
+    def links(self) -> dict[str, str]:
+        """The post's page and action URLs, as templates use them (`post.links.like`):
+        reversed once per process and filled in with the id, as a feed page needs five per
+        card and reversing them took ~3 ms of a page."""
+        return {
+            name: url.replace(_LINK_PLACEHOLDER, str(self.pk)) for name, url in _links().items()
+        }
 
 
 class PostImage(models.Model):

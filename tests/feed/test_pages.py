@@ -7,6 +7,7 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from posts import services, views
 from posts.models import Comment, Visibility
@@ -226,3 +227,9 @@ def test_hashtag_page_queries_do_not_grow_with_the_posts(
         assert len(grid(client.get("/explore/tags/sun/").content.decode())) == 22
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(grid(client.get("/explore/tags/sun/", **HTMX).content.decode())) == 22
+
+
+def test_post_links_are_the_reversed_urls(friend):
+    post = quick_post(friend)
+    for name in ("detail", "like", "unlike", "bookmark", "unbookmark"):
+        assert post.links[name] == reverse(f"posts:{name}", args=[post.pk])
