@@ -9,8 +9,9 @@ people with non-empty feeds, cycled in a shuffled order: the API authenticates w
 Bearer token per person, the page with a session cookie per person.
 
 The feed's server runs WORKERS uvicorn workers (another number with --workers), with the
-settings as they are: PostgreSQL through psycopg's pool and one Redis pool per process
-(see circles/cache.py), as in production.
+settings as they are: PostgreSQL through psycopg's pool with server-side binding and
+prepared statements, and one Redis pool per process (see circles/cache.py), as in
+production. The feed's page query is compiled once per process (circles/compiled.py).
 
 Feed models, measured in this process on the same data (rows "model/…"):
 - pull: the candidates of a page from PostgreSQL (one LATERAL query over the people
@@ -217,7 +218,6 @@ def _model_rows(people) -> list[Result]:
     from django.conf import settings
 
     from posts import selectors
-    from posts.models import Post
 
     rows = [
         _timed(
@@ -243,15 +243,13 @@ def _model_rows(people) -> list[Result]:
                 client.zadd(key, {str(pk): at.timestamp() for at, pk in entries})
 
         def fanout_page(person):
-            ids = client.zrevrange(f"{FANOUT_PREFIX}{person.pk}", 0, 30)
-            posts = Post.objects.visible_to(person).filter(
-                pk__in=[uuid.UUID(i.decode()) for i in ids]
-            )
-            return list(
-                selectors.posts_with_summary(posts, viewer=person).order_by("-created_at", "-pk")[
-                    :21
-                ]
-            )
+            # the same compiled page query as the pull model's, on candidates from Redis
+            ids = [
+                uuid.UUID(i.decode())
+                for i in client.zrevrange(f"{FANOUT_PREFIX}{person.pk}", 0, 30)
+            ]
+            ids += [selectors._NO_POST] * (31 - len(ids))
+            return selectors._feed_page_query(31, 21).run(viewer=person.pk, ids=ids)
 
         rows.append(
             _timed(
