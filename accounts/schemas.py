@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Literal
 
-from django.urls import reverse
 from ninja import Schema
 from pydantic import Field, model_serializer
 
 from accounts.selectors import user_relationship
+from circles.links import reverse_with_id
 
 # --- users ----------------------------------------------------------------------------
 
@@ -17,8 +17,9 @@ def avatar_url(user, rendition: str = "small") -> str | None:
     to an image whose renditions are ready."""
     if not user.avatar_id:
         return None
-    kwargs = {"image_id": user.avatar_id, "rendition": rendition, "fmt": "jpeg"}
-    return reverse("posts:media", kwargs=kwargs)
+    return reverse_with_id(
+        "posts:media", "image_id", user.avatar_id, rendition=rendition, fmt="jpeg"
+    )
 
 
 class UserSummaryOut(Schema):

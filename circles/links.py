@@ -1,0 +1,25 @@
+"""URLs with an id in them, reversed once per process and filled in with the id.
+
+A feed page shows five links and an avatar per post; reversing each one (Django's
+resolver walk, converters, quoting) was ~12 % of rendering a page and ~1 ms of an API
+page on the bench VM. A URL's shape does not change while the process runs, so it is
+reversed once with a placeholder UUID, and each call puts the id in its place.
+"""
+
+import functools
+import uuid
+
+from django.urls import reverse
+
+_PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
+
+
+@functools.lru_cache(maxsize=128)
+def _shape(viewname: str, slot: str, fixed: tuple) -> str:
+    return reverse(viewname, kwargs={slot: _PLACEHOLDER, **dict(fixed)})
+
+
+def reverse_with_id(viewname: str, slot: str, value: uuid.UUID | str, **fixed: str) -> str:
+    """reverse(viewname, kwargs={slot: value, **fixed}) for a UUID value."""
+    value = str(uuid.UUID(str(value)))  # a UUID's own form, whatever was passed
+    return _shape(viewname, slot, tuple(sorted(fixed.items()))).replace(_PLACEHOLDER, value)

@@ -1,0 +1,30 @@
+"""circles.links: a URL reversed once and filled in with an id is the URL reverse() gives."""
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from circles.links import reverse_with_id
+
+ID = uuid.UUID("6f1c2b9e-3d4a-4e5f-9a8b-7c6d5e4f3a2b")
+
+
+@pytest.mark.parametrize("value", [ID, str(ID), str(ID).upper()])
+def test_same_as_reverse(value):
+    canonical = uuid.UUID(str(value))
+    assert reverse_with_id("posts:like", "post_id", value) == reverse(
+        "posts:like", kwargs={"post_id": canonical}
+    )
+    for rendition in ("thumbnail", "small"):
+        assert reverse_with_id(
+            "posts:media", "image_id", value, rendition=rendition, fmt="jpeg"
+        ) == reverse(
+            "posts:media",
+            kwargs={"image_id": str(canonical), "rendition": rendition, "fmt": "jpeg"},
+        )
+
+
+def test_only_uuids_go_in():
+    with pytest.raises(ValueError):
+        reverse_with_id("posts:like", "post_id", "../../admin")
