@@ -35,6 +35,12 @@ def available() -> bool:
     return time.monotonic() >= _down_until
 
 
+def mark_down() -> None:
+    """Back off after a failure seen outside the cache's own calls (posts.inbox)."""
+    global _down_until
+    _down_until = time.monotonic() + BACKOFF_SECONDS
+
+
 def reset_backoff() -> None:
     """Forget an earlier failure (tests, and a Redis known to be back)."""
     global _down_until
@@ -44,13 +50,12 @@ def reset_backoff() -> None:
 def _soft(operation: str, fallback):
     def wrap(method):
         def guarded(self, *args, **kwargs):
-            global _down_until
             if not available():
                 return fallback(*args)
             try:
                 return method(self, *args, **kwargs)
             except ERRORS:
-                _down_until = time.monotonic() + BACKOFF_SECONDS
+                mark_down()
                 logger.warning("cache %s failed; answering without Redis", operation, exc_info=True)
                 return fallback(*args)
 

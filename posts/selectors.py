@@ -47,6 +47,7 @@ from circles.pagination import (
     encode_cursor,
     paginate,
 )
+from posts import inbox
 from posts.models import (
     Bookmark,
     Comment,
@@ -312,7 +313,14 @@ def post_list_for_feed(
     found: list[Post] = []
     exhausted = False
     for _ in range(FEED_ROUNDS):
-        candidates = _feed_candidates(viewer=viewer, before=before, count=batch)
+        candidates = inbox.candidates(
+            viewer=viewer,
+            before=before,
+            count=batch,
+            rebuild=lambda count: _feed_candidates(viewer=viewer, before=None, count=count),
+        )
+        if candidates is None:
+            candidates = _feed_candidates(viewer=viewer, before=before, count=batch)
         if candidates:
             ids = [pk for _, pk in candidates]
             ids += [_NO_POST] * (batch - len(ids))  # one compiled query per batch size

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import CircleMembership, User
 from circles.errors import ApiError
 from circles.queue import enqueue_on_commit
-from posts import images, media
+from posts import images, inbox, media
 from posts.media import StorageUnavailable
 from posts.models import (
     ALT_MAX,
@@ -313,6 +313,7 @@ def post_create(
                 PostImage(post=post, image=image, position=i) for i, image in enumerate(stored)
             )
             _post_link_tags(post)
+            inbox.post_added(post)
             for image in stored:
                 enqueue_on_commit(image_process_task, str(image.pk))
     except IntegrityError:
@@ -377,6 +378,7 @@ def post_delete(*, post: Post, actor: User) -> None:
     keys = [key for image in post.images.all() for key in image.storage_keys()]
     with transaction.atomic():
         Image.objects.filter(post_image__post=post).delete()
+        inbox.post_removed(post)
         post.delete()
         if keys:
             enqueue_on_commit(media_delete_task, keys)

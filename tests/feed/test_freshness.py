@@ -58,11 +58,12 @@ def test_cards_come_from_redis_once_warm(viewer, friend, api):
     assert len(warm) == 3
 
 
-def test_new_post_of_someone_you_follow(viewer, friend, api):
+def test_new_post_of_someone_you_follow(viewer, friend, api, django_capture_on_commit_callbacks):
     follow(viewer, friend)
     quick_post(friend)
-    feed_ids(api)
-    post = make_post(friend, caption="Fresh")  # through the real upload and processing
+    feed_ids(api)  # viewer's list of candidates is in Redis now (posts.inbox)
+    with django_capture_on_commit_callbacks(execute=True):  # the fan-out runs on commit
+        post = make_post(friend, caption="Fresh")  # through the real upload and processing
     assert feed_ids(api)[0] == str(post.pk)
 
 

@@ -35,6 +35,6 @@ def test_admin_remove_action_deletes_post_and_its_files(
         )
     assert response.status_code == 302
     assert not Post.objects.exists()
-    assert len(callbacks) == 1  # the file removal task, queued on commit
+    assert len(callbacks) == 2  # the file removal task and the feed lists' update, on commit
     media_delete_task.run(keys)  # its body, run here directly
     assert not any(default_storage.exists(k) for k in keys)

@@ -45,7 +45,7 @@ def test_upload_answers_202_processing_with_images(api, django_capture_on_commit
     )
     assert body["visibility"] == "public" and body["circle"] is None
     assert '<a href="/explore/tags/beach/">#Beach</a>' in body["caption_html"]
-    assert len(callbacks) == 2  # one processing task queued per image, after commit
+    assert len(callbacks) == 3  # a processing task per image and the feed lists' fan-out
 
 
 def test_post_turns_published_with_renditions_after_processing(api, author):

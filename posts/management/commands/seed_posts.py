@@ -40,7 +40,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from accounts.models import CircleMembership, User
-from posts import images
+from posts import images, inbox
 from posts.models import (
     Bookmark,
     Comment,
@@ -126,6 +126,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             counts = Seeder(self, rng, people, photos, likes, comments).run(wanted)
         self.refresh_planner_statistics()
+        inbox.forget_all()  # bulk inserts skip the fan-out: lists are rebuilt on next read
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{n} {what}" for what, n in counts.items())
         self.stdout.write(f"Seeded {summary} in {elapsed:.1f} s.")
