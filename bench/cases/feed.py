@@ -13,12 +13,13 @@ settings as they are: PostgreSQL through psycopg's pool with server-side binding
 prepared statements, and one Redis pool per process (see circles/cache.py), as in
 production. The feed's page query is compiled once per process (circles/compiled.py).
 
-Feed models, measured in this process on the same data (rows "model/…"):
+Feed models, measured in this process on the same data (rows "model/…"); the feed runs
+the fan-out model now (posts/inbox.py), with the pull model as its fallback:
 - pull: the candidates of a page from PostgreSQL (one LATERAL query over the people
   followed), then the page query with Post.objects.visible_to;
-- fan-out: the same page with its candidates read from a per-person Redis sorted set
-  (what fan-out-on-write would keep), then the same page query — visibility has to be
-  checked on read either way;
+- fan-out: the same page with its candidates read from the person's list in Redis
+  (posts.inbox, warm), then the same page query — visibility is checked on read either
+  way; the "candidates" row reads a plain sorted set this bench fills;
 - fan-out write: putting one new post into 150 followers' sorted sets (one pipeline);
 - per-person cache: a page served whole from Redis — only a hit when the same person
   asks again within the TTL (≤ 5 s for the freshness promise).
