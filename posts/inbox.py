@@ -9,7 +9,7 @@ can show a post late or not at all, never to someone it is hidden from.
 
 Kept right by:
 - a new post is added to its author's and their followers' lists (post_added, after the
-  commit), only to lists that exist, so a list is never partial;
+  commit), only to lists that were built (empty ones too), so a list is never partial;
 - a deleted post is taken out of them (post_removed); the page query skips it anyway;
 - who a person follows is fingerprinted (count and a sum of hashes of the people followed,
   from the follow table's index) and stored with the list: a follow, unfollow, approval or
@@ -52,13 +52,15 @@ redis.call('expire', KEYS[1], ARGV[4])
 redis.call('expire', KEYS[2], ARGV[4])
 return 1
 """
-# KEYS: list, meta, version for each person; ARGV: score, member, size, seconds.
+# KEYS: list, meta, version for each person; ARGV: score, member, size, seconds. A built
+# list is known by its meta: an empty list is no key at all in Redis.
 _ADD = """
 for i = 1, #KEYS, 3 do
   redis.call('incr', KEYS[i + 2])
   redis.call('expire', KEYS[i + 2], ARGV[4])
-  if redis.call('exists', KEYS[i]) == 1 then
+  if redis.call('exists', KEYS[i + 1]) == 1 then
     redis.call('zadd', KEYS[i], ARGV[1], ARGV[2])
+    if redis.call('ttl', KEYS[i]) < 0 then redis.call('expire', KEYS[i], ARGV[4]) end
     if redis.call('zcard', KEYS[i]) > tonumber(ARGV[3]) then
       redis.call('zremrangebyrank', KEYS[i], 0, -tonumber(ARGV[3]) - 1)
       redis.call('hset', KEYS[i + 1], 'complete', '0')

@@ -125,3 +125,13 @@ def test_a_rebuild_never_stores_a_snapshot_older_than_a_post_added_meanwhile(vie
     assert got == [(old.created_at, old.pk)]  # this read's snapshot, not stored
     assert not redis().exists(f"feed:inbox-meta:{viewer.pk}")
     assert from_lists(viewer) == [(new.created_at, new.pk), (old.created_at, old.pk)]
+
+
+def test_an_empty_list_gets_the_first_post(viewer, friend, django_capture_on_commit_callbacks):
+    follow(viewer, friend)
+    assert from_lists(viewer) == []  # built, and empty (no key for the set itself)
+    with django_capture_on_commit_callbacks(execute=True):
+        post = quick_post(friend)
+        inbox.post_added(post)
+    assert from_lists(viewer) == [(post.created_at, post.pk)]
+    assert redis().ttl(f"feed:inbox:{viewer.pk}") > 0
