@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 _UUID, _STRING = "uuid", "string"
+_NOBODY = uuid.UUID(int=0)  # pads a list of ids: uuid4 never makes it
 
 
 def _placeholder(kind: str):
@@ -33,14 +34,18 @@ def _placeholder(kind: str):
 class CompiledQuery:
     """`CompiledQuery(build, viewer="uuid", ids=("uuid", 31))`: build(viewer=..., ids=[...])
     must return the queryset; each keyword names a value, "uuid" or "string", or a list
-    of them of a fixed length. `run(viewer=..., ids=[...])` returns the model instances
-    (tuples for a values_list() queryset)."""
+    of them of a fixed length (a list of UUIDs may be passed shorter: it is padded).
+    `run(viewer=..., ids=[...])` returns the model instances (tuples for a values_list()
+    queryset)."""
 
     def __init__(self, build: Callable[..., QuerySet], **shape):
         placeholders, forms = {}, {}
+        self.uuid_lists = {}  # name -> length, for the lists run() pads
         for name, kind in shape.items():
             if isinstance(kind, tuple):
                 kind, length = kind
+                if kind == _UUID:
+                    self.uuid_lists[name] = length
                 placeholders[name] = [_placeholder(kind) for _ in range(length)]
                 spots = list(enumerate(placeholders[name]))
             else:
@@ -80,6 +85,11 @@ class CompiledQuery:
         self.annotations = dict(self.compiler.annotation_col_map)
 
     def run(self, **values) -> list:
+        for name, length in self.uuid_lists.items():  # a shorter list is padded with an id
+            shorter = list(values[name])  # no row has (the nil UUID)
+            if len(shorter) > length:
+                raise ValueError(f"{name}: at most {length} values")
+            values[name] = shorter + [_NOBODY] * (length - len(shorter))
         params = list(self.params)
         for position, name, index, as_hex in self.slots:
             value = values[name] if index is None else values[name][index]

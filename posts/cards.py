@@ -19,12 +19,13 @@ import hashlib
 import orjson
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from posts.models import Mention, Post, PostImage, PostStatus
+from posts import selectors
+from posts.models import Post, PostStatus
 from posts.schemas import CircleRefOut, ImageOut, PostOut, UserSummaryOut
 from posts.text import caption_html
 
@@ -37,13 +38,7 @@ def _card_key(post: Post, kind: str = "card") -> str:
 
 
 def _prefetch_media(posts: list[Post]) -> None:
-    prefetch_related_objects(
-        posts,
-        Prefetch(
-            "post_images", queryset=PostImage.objects.select_related("image").order_by("position")
-        ),
-        Prefetch("mentions", queryset=Mention.objects.select_related("user")),
-    )
+    prefetch_related_objects(posts, *selectors.detail_prefetches())
 
 
 def _card(post: Post) -> tuple[bytes, bytes]:

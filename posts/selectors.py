@@ -73,7 +73,8 @@ def _uuid(value) -> uuid.UUID:
         raise Http404 from exc
 
 
-def _detail_prefetches() -> list[Prefetch]:
+def detail_prefetches() -> list[Prefetch]:
+    """A post card's photos (in order) and mentions, for prefetching."""
     return [
         Prefetch(
             "post_images",
@@ -86,7 +87,7 @@ def _detail_prefetches() -> list[Prefetch]:
 def posts_with_details(queryset: QuerySet, *, viewer) -> QuerySet:
     """Everything a post card shows, in a constant number of queries for any page size:
     posts_with_summary plus the photos and mentions."""
-    return posts_with_summary(queryset, viewer=viewer).prefetch_related(*_detail_prefetches())
+    return posts_with_summary(queryset, viewer=viewer).prefetch_related(*detail_prefetches())
 
 
 def post_get_visible(*, viewer, post_id) -> Post:
@@ -242,7 +243,6 @@ _FEED_FIELDS = (
     *("created_at", "updated_at", "author__username", "author__display_name"),
     *("author__avatar_id", "circle__name"),
 )
-_NO_POST = uuid.UUID(int=0)  # pads a batch of candidates: no post has this id
 
 
 @functools.lru_cache(maxsize=256)
@@ -328,8 +328,7 @@ def post_list_for_feed(
         if candidates is None:
             candidates = _feed_candidates(viewer=viewer, before=before, count=batch)
         if candidates:
-            ids = [pk for _, pk in candidates]
-            ids += [_NO_POST] * (batch - len(ids))  # one compiled query per batch size
+            ids = [pk for _, pk in candidates]  # padded to the batch: one query per size
             found += _feed_page_query(batch, want - len(found)).run(viewer=viewer.pk, ids=ids)
             before = candidates[-1]
         if len(candidates) < batch:
@@ -339,7 +338,7 @@ def post_list_for_feed(
             break
         batch *= 2
     if details:
-        prefetch_related_objects(found, *_detail_prefetches())
+        prefetch_related_objects(found, *detail_prefetches())
     items = found[:limit]
     if len(found) > limit:
         next_cursor = encode_cursor(items[-1].created_at, items[-1].pk)
@@ -348,9 +347,6 @@ def post_list_for_feed(
     else:  # looked at FEED_ROUNDS batches: go on after the last candidate seen
         next_cursor = encode_cursor(before[0], before[1])
     return PageResult(items=items, next_cursor=next_cursor)
-
-
-_NO_COMMENT = uuid.UUID(int=0)  # pads a list of comment ids: no comment has this id
 
 
 @functools.lru_cache(maxsize=16)
@@ -420,13 +416,12 @@ def comments_attach_first(posts: list[Post], *, viewer, per_post: int = 2) -> li
     kept_ids = [uuid.UUID(comment["id"]) for comments in kept.values() for comment in comments]
     visible = set()
     if kept_ids:
-        size = 1 << max(3, (len(kept_ids) - 1).bit_length())  # a few sizes: 8, 16, 32…
-        ids = kept_ids + [_NO_COMMENT] * (size - len(kept_ids))
-        signed_in = viewer is not None and viewer.is_authenticated
-        if signed_in:
-            rows = _comments_shown_query(size).run(viewer=viewer.pk, ids=ids)
+        # compiled for a few list sizes (8, 16, 32…); run() pads kept_ids to it
+        size = 1 << max(3, (len(kept_ids) - 1).bit_length())
+        if viewer is not None and viewer.is_authenticated:
+            rows = _comments_shown_query(size).run(viewer=viewer.pk, ids=kept_ids)
         else:
-            rows = _comments_shown_to_anyone_query(size).run(ids=ids)
+            rows = _comments_shown_to_anyone_query(size).run(ids=kept_ids)
         visible = {str(pk) for (pk,) in rows}
     for post in posts:
         shown = [comment for comment in kept.get(post.pk, ()) if comment["id"] in visible]

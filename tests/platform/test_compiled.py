@@ -133,3 +133,13 @@ def test_values_list_rows_are_tuples_and_other_shapes_are_refused(matrix):
     ]
     with pytest.raises(ValueError, match="model instances or values_list"):
         CompiledQuery(lambda name: User.objects.filter(username=name).values("pk"), name="string")
+
+
+def test_a_shorter_list_of_ids_is_padded_and_a_longer_one_refused(matrix):
+    people, _ = matrix
+    compiled = CompiledQuery(
+        lambda ids: User.objects.filter(pk__in=ids).values_list("username"), ids=("uuid", 4)
+    )
+    assert compiled.run(ids=[people["member"].pk]) == [("member",)]
+    with pytest.raises(ValueError, match="at most 4"):
+        compiled.run(ids=[people["member"].pk] * 5)
