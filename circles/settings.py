@@ -87,6 +87,10 @@ ROOT_URLCONF = "circles.urls"
 WSGI_APPLICATION = "circles.wsgi.application"
 ASGI_APPLICATION = "circles.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend with the session's user lookup compiled (accounts/backends.py). Sessions
+# name their backend: ones made under django.contrib.auth.backends.ModelBackend, before
+# this setting, sign their person out once.
+AUTHENTICATION_BACKENDS = ["accounts.backends.UserBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -18,9 +18,6 @@ from accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
 from accounts.views.edges import REFUSALS, refusal, render_page, safe_next
 from circles.ratelimits import enforce
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
 @sensitive_post_parameters("password", "password_again")
 @csrf_protect
 @never_cache
@@ -35,7 +32,7 @@ def register(request):
         if form.is_valid():
             try:
                 user = services.user_create(**form.service_kwargs())
-                auth.login(request, user, backend=MODEL_BACKEND)
+                auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 messages.success(request, f"Welcome to Circles, {user.name}!")
                 return redirect(next_url)
             except REFUSALS as exc:
