@@ -18,6 +18,7 @@ from accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
 from accounts.views.edges import REFUSALS, refusal, render_page, safe_next
 from circles.ratelimits import enforce
 
+
 @sensitive_post_parameters("password", "password_again")
 @csrf_protect
 @never_cache
