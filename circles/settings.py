@@ -106,6 +106,17 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "libraries": {"jinja": "circles.jinja"},  # {% jinja %}: a Jinja2 template in place
+        },
+    },
+    {
+        # The templates rendered many times a page (the feed's cards): circles/jinja.py
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "circles.jinja.environment",
+            "context_processors": ["circles.jinja.csrf_input"],
         },
     },
 ]
