@@ -19,14 +19,8 @@ from django.template import defaultfilters, engines
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime
 from jinja2 import Environment
 from markupsafe import Markup
-
-
-def _date(value, format_string=None):
-    # Django's templates give `date` the value in the current time zone: so does this
-    return defaultfilters.date(template_localtime(value), format_string)
 
 
 def _escape(value):
@@ -42,7 +36,6 @@ def environment(**options) -> Environment:
     env = Environment(**options, finalize=_escape)  # noqa: S701
     env.globals["url"] = reverse
     env.filters.update(
-        date=_date,
         timesince=defaultfilters.timesince_filter,
         truncatechars=defaultfilters.truncatechars,
         pluralize=defaultfilters.pluralize,
