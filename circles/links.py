@@ -21,5 +21,7 @@ def _shape(viewname: str, slot: str, fixed: tuple) -> str:
 
 def reverse_with_id(viewname: str, slot: str, value: uuid.UUID | str, **fixed: str) -> str:
     """reverse(viewname, kwargs={slot: value, **fixed}) for a UUID value."""
-    value = str(uuid.UUID(str(value)))  # a UUID's own form, whatever was passed
+    # a UUID's own form, whatever was passed (a UUID already is: parsing it again was most
+    # of this function's time)
+    value = str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
     return _shape(viewname, slot, tuple(sorted(fixed.items()))).replace(_PLACEHOLDER, value)
