@@ -1,9 +1,10 @@
 """URLs with an id in them, reversed once per process and filled in with the id.
 
-A feed page shows five links and an avatar per post; reversing each one (Django's
-resolver walk, converters, quoting) was ~12 % of rendering a page and ~1 ms of an API
-page on the bench VM. A URL's shape does not change while the process runs, so it is
-reversed once with a placeholder UUID, and each call puts the id in its place.
+A feed page shows five links and an avatar per post, and every page the navigation's
+ten; reversing each one (Django's resolver walk, converters, quoting) was ~12 % of
+rendering a page and ~1 ms of an API page on the bench VM. A URL's shape does not change
+while the process runs, so it is reversed once with a placeholder UUID, and each call puts
+the id in its place.
 """
 
 import functools
@@ -25,3 +26,28 @@ def reverse_with_id(viewname: str, slot: str, value: uuid.UUID | str, **fixed: s
     # of this function's time)
     value = str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
     return _shape(viewname, slot, tuple(sorted(fixed.items()))).replace(_PLACEHOLDER, value)
+
+
+# The main navigation's links, on every page: reversed once per process, as above.
+_NAV = {
+    "home": "home",
+    "create": "posts:create",
+    "circles": "circles:list",
+    "requests": "accounts:requests",
+    "settings": "accounts:settings",
+    "admin": "admin:index",
+    "logout": "accounts:logout",
+    "badges": "accounts:nav_badges",
+    "login": "accounts:login",
+    "register": "accounts:register",
+}
+
+
+@functools.cache
+def _nav_links() -> dict[str, str]:
+    return {key: reverse(viewname) for key, viewname in _NAV.items()}
+
+
+def nav(request) -> dict:
+    """Context processor: `nav.home`, `nav.settings`, … for components/nav.html."""
+    return {"nav": _nav_links()}

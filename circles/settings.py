@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "circles.links.nav",
             ],
             "libraries": {"jinja": "circles.jinja"},  # {% jinja %}: a Jinja2 template in place
         },

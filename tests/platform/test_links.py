@@ -28,3 +28,11 @@ def test_same_as_reverse(value):
 def test_only_uuids_go_in():
     with pytest.raises(ValueError):
         reverse_with_id("posts:like", "post_id", "../../admin")
+
+
+def test_nav_links_are_the_reversed_urls(rf):
+    from circles.links import _NAV, nav
+
+    links = nav(rf.get("/"))["nav"]
+    assert links == {key: reverse(viewname) for key, viewname in _NAV.items()}
+    assert links["settings"] == "/accounts/settings/"
