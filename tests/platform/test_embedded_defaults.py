@@ -4,8 +4,10 @@ in-memory channel layer, in-process tasks, local media — as `make run` uses th
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -35,10 +37,9 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
     # async only for the WebSocket client at the end; the rest blocks, which is fine here
     python = sys.executable
     run([python, "manage.py", "migrate", "--noinput", "-v0"], bare_env)
-    first = run([python, "manage.py", "seed_demo"], bare_env)
-    again = run([python, "manage.py", "seed_demo"], bare_env)  # idempotent
-    assert first and again
-    run([python, "manage.py", "seed_posts", "--posts", "30"], bare_env)
+    first = run([python, "manage.py", "seed_demo", "--posts", "60"], bare_env)  # as make run
+    again = run([python, "manage.py", "seed_demo", "--posts", "60"], bare_env)  # idempotent
+    assert "Seeded 60 posts" in first and "Seeded" not in again
     assert (tmp_path / "var" / "db.sqlite3").exists()
 
     port = free_port()
@@ -70,6 +71,9 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
         with urllib.request.urlopen(request, timeout=10) as response:
             feed = json.load(response)["items"]
         assert feed and {post["status"] for post in feed} == {"published"}
+        # and the home page, signed in through the form: its cards are Jinja2 templates
+        home = _signed_in_page(base, "/", "alice", "circles-demo")
+        assert home.count('class="card post-card"') == 10 and "data-feed-more" in home
 
         async with websockets.connect(f"ws://127.0.0.1:{port}/ws/", origin=base) as ws:
             with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -77,3 +81,16 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
         assert closed.value.rcvd.code == 4401
     finally:
         _stop(server)
+
+
+def _signed_in_page(base: str, path: str, username: str, password: str) -> str:
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(base + "/accounts/login/", timeout=10) as response:
+        form = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    fields = {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    data = urllib.parse.urlencode(fields).encode()
+    with opener.open(base + "/accounts/login/", data=data, timeout=10) as response:
+        assert response.url == base + "/"  # signed in, sent home
+    with opener.open(base + path, timeout=10) as response:
+        return response.read().decode()
