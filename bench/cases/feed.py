@@ -11,7 +11,8 @@ Bearer token per person, the page with a session cookie per person.
 The feed's server runs WORKERS uvicorn workers (another number with --workers), with the
 settings as they are: PostgreSQL through psycopg's pool with server-side binding and
 prepared statements, and one Redis pool per process (see circles/cache.py), as in
-production. The feed's page query is compiled once per process (circles/compiled.py).
+production. The feed's page query and the session's user lookup are compiled once per
+process (circles/compiled.py), and the page's cards render with Jinja2 (circles/jinja.py).
 
 Feed models, measured in this process on the same data (rows "model/…"); the feed runs
 the fan-out model now (posts/inbox.py), with the pull model as its fallback:
