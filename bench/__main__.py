@@ -12,7 +12,15 @@ import sys
 import traceback
 
 from bench import cases
-from bench.harness import Bench, Result, Server, bench_environment, machine_info, prepare_database
+from bench.harness import (
+    Bench,
+    Result,
+    Server,
+    bench_environment,
+    machine_info,
+    prepare_database,
+    speed_probe_ms,
+)
 
 
 def discover_cases() -> dict:
@@ -95,6 +103,7 @@ def main() -> int:
 
     results: list[Result] = []
     failed = []
+    speed_before = speed_probe_ms()
     with Server(env, workers=args.workers) as server:
         bench = Bench(server, rate=args.rate, duration_s=args.duration)
         for name in args.cases or available:
@@ -105,9 +114,14 @@ def main() -> int:
                 traceback.print_exc()
                 failed.append(name)
 
+    speed_after = speed_probe_ms()
     print()
     for key, value in machine_info(database).items():
         print(f"{key + ':':10} {value}")
+    print(
+        f"{'speed:':10} a 5M-addition Python loop took {speed_before:.0f} ms before the cases, "
+        f"{speed_after:.0f} ms after (lower is faster)"
+    )
     print(f"{'server:':10} uvicorn, {args.workers} worker(s); load from a separate process")
     print()
     print(format_table(results))

@@ -365,6 +365,19 @@ class Bench:
 # --- Machine ------------------------------------------------------------------------------
 
 
+def speed_probe_ms() -> float:
+    """A fixed pure-Python loop (5 million additions), best of three, in ms. The VM's speed
+    moves with its neighbours (2x within a session, seen here): timed before and after the
+    cases, it says how fast the machine was around the figures."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for number in range(5_000_000):
+            total += number
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
+
+
 def machine_info(database: str) -> dict[str, str]:
     """What the figures were measured on, printed with the table."""
     cpu = platform.processor() or "unknown"
