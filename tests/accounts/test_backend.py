@@ -51,3 +51,27 @@ def test_a_ban_ends_the_session_on_the_next_request():
     alice.save(update_fields=["is_active"])
     answer = client.get(reverse("accounts:settings"))
     assert answer.status_code == 302 and reverse("accounts:login") in answer["Location"]
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test transaction, as a request runs
+def test_a_tokens_use_is_written_once_a_minute_without_waiting_for_the_disk():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+    from accounts.services import api_token_create
+
+    alice = UserFactory(username="alice")
+    token, raw = api_token_create(user=alice, name="script")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    with CaptureQueriesContext(connection) as first:
+        assert api.get("/api/v1/auth/me").status_code == 200
+    sql = [q["sql"] for q in first]
+    update = next(i for i, q in enumerate(sql) if q.startswith('UPDATE "accounts_apitoken"'))
+    assert sql[update - 1] == "SET LOCAL synchronous_commit = off"  # in its own transaction
+    used = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert used is not None and timezone.now() - used < timedelta(seconds=5)
+    with CaptureQueriesContext(connection) as again:  # within the minute: no write
+        assert api.get("/api/v1/auth/me").status_code == 200
+    assert not [q for q in again if q["sql"].startswith("UPDATE") or "SET LOCAL" in q["sql"]]
