@@ -7,11 +7,11 @@ Most of a post object never changes once the post is published — its photos
 Redis per post, under a key made of the post's id, updated_at and status: a post that
 changes gets a new key, and old keys expire by themselves (CARD_SECONDS). Everything else
 comes fresh from the page's one query: author, visibility, circle, counts, liked and
-bookmarked. A card is kept as JSON text and spliced into the page as it is (orjson.Fragment):
-unpickling cards as dicts took a tenth of a request. Posts not yet published are never
-cached. Misses are loaded in two queries
-(photos, mentions) for the whole page and shaped by the schemas themselves, so a card is
-exactly what PostOut would produce (tests/feed/test_api.py compares them).
+bookmarked. A card is kept as JSON text and spliced into the page as it is
+(orjson.Fragment): unpickling cards as dicts took a tenth of a request. Posts not yet
+published are never cached. Misses are loaded in two queries (photos, mentions) for the
+whole page and shaped by the schemas themselves, so a card is exactly what PostOut would
+produce (tests/feed/test_api.py compares them).
 """
 
 import hashlib
