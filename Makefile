@@ -48,6 +48,7 @@ bench: install-test services
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports  # imports point down the floors (pyproject.toml, [tool.importlinter])
 	$(PY) manage.py makemigrations --check --dry-run
 
 clean:

@@ -18,7 +18,7 @@ def avatar_url(user, rendition: str = "small") -> str | None:
     if not user.avatar_id:
         return None
     return reverse_with_id(
-        "posts:media", "image_id", user.avatar_id, rendition=rendition, fmt="jpeg"
+        "media:image", "image_id", user.avatar_id, rendition=rendition, fmt="jpeg"
     )
 
 

@@ -33,6 +33,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from accounts import hooks
 from accounts.models import (
     ApiToken,
     Block,
@@ -108,6 +109,12 @@ def user_content_visible(*, viewer, owner: User) -> bool:
     return User.objects.content_visible_to(viewer).filter(pk=owner.pk).exists()
 
 
+def user_avatar_visible(viewer, image) -> bool:
+    """May viewer see an avatar? Exactly when they may see its owner's profile (the media
+    purpose rule of avatars)."""
+    return User.objects.visible_to(viewer).filter(pk=image.owner_id).exists()
+
+
 def circle_has_member(*, circle: Circle, user) -> bool:
     """Is user in circle (any role)? Pending invitees are not. Built on
     `Circle.objects.with_member(user)`, which circle posts, stories, albums and chat use."""
@@ -132,15 +139,7 @@ class Relationship:
     blocking: bool
 
 
-def user_posts_count_expression(*, viewer):
-    """posts_count of a user, as an annotation: their posts viewer may see (so the count
-    never reveals how many followers-only or circle posts someone has)."""
-    from posts.models import Post, PostStatus
-
-    return _count_of(Post.objects.visible_to(viewer).filter(status=PostStatus.PUBLISHED), "author")
-
-
-def _count_of(queryset: QuerySet, field: str):
+def count_of(queryset: QuerySet, field: str):
     """A correlated COUNT(*) of queryset's rows whose `field` is the outer user."""
     counted = (
         queryset.filter(**{field: OuterRef("pk")})
@@ -161,9 +160,9 @@ def user_annotate_profile(users: QuerySet, *, viewer) -> QuerySet:
     though lists leave banned people out): joining users to drop them costs ~10× more on
     a 10k-user graph, and bans are rare and reversible."""
     users = users.annotate(
-        followers_count=_count_of(Follow.objects.all(), "following"),
-        following_count=_count_of(Follow.objects.all(), "follower"),
-        posts_count=user_posts_count_expression(viewer=viewer),
+        followers_count=count_of(Follow.objects.all(), "following"),
+        following_count=count_of(Follow.objects.all(), "follower"),
+        **{name: expression(viewer=viewer) for name, expression in hooks.profile_counts.items()},
     )
     if _is_anonymous(viewer):
         false = Value(False, output_field=BooleanField())
@@ -295,14 +294,14 @@ def block_list_for_user(
 def circle_annotate_for_viewer(circles: QuerySet, *, viewer) -> QuerySet:
     """Add owner (joined), member_count, viewer_role (None when not a member) and chat_id
     (the circle's group conversation, from messaging; None until it exists)."""
-    member_count = _circle_count_of(CircleMembership.objects.all())
+    member_count = _circlecount_of(CircleMembership.objects.all())
     role = CircleMembership.objects.filter(circle=OuterRef("pk"), user=viewer).values("role")[:1]
     return circles.select_related("owner").annotate(
         member_count=member_count, viewer_role=Subquery(role), chat_id=F("conversation__id")
     )
 
 
-def _circle_count_of(queryset: QuerySet, outer: str = "pk"):
+def _circlecount_of(queryset: QuerySet, outer: str = "pk"):
     """A correlated COUNT(*) of queryset's rows in the outer circle (outer: its id field)."""
     counted = (
         queryset.filter(circle=OuterRef(outer))
@@ -382,7 +381,7 @@ def circle_invite_list_for_user(
     invites = (
         CircleInvite.objects.filter(invitee=user)
         .select_related("circle__owner", "invited_by")
-        .annotate(circle_member_count=_circle_count_of(CircleMembership.objects, "circle_id"))
+        .annotate(circle_member_count=_circlecount_of(CircleMembership.objects, "circle_id"))
     )
     page = paginate(invites, cursor=cursor, limit=limit)
     for invite in page.items:

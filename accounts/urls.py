@@ -3,8 +3,8 @@
 - `urlpatterns` (namespace "accounts") under /accounts/: sign-in, passwords, settings,
   follow/block actions, the request inbox, the blocked list;
 - `circle_urls` (namespace "circles") under /circles/;
-- `profile_urls` (namespace "profiles") at the root: /<username>/ and its lists. They
-  catch any first path segment, so they are mounted last.
+- `people_urls`: a person's follower lists, which posts/urls.py puts beside the profile
+  page in the "profiles" namespace (the profile shows posts, so posts owns that list).
 """
 
 from django.urls import path
@@ -69,11 +69,7 @@ circle_urls = (
     "circles",
 )
 
-profile_urls = (
-    [
-        path("<str:username>/", people.profile, name="detail"),
-        path("<str:username>/followers/", people.followers, name="followers"),
-        path("<str:username>/following/", people.following, name="following"),
-    ],
-    "profiles",
-)
+people_urls = [
+    path("<str:username>/followers/", people.followers, name="followers"),
+    path("<str:username>/following/", people.following, name="following"),
+]

@@ -59,12 +59,14 @@ def _mount_routers() -> None:
         realtime_router,
         users_router,
     )
+    from media.api import router as media_router
     from messaging.api import conversations_router, messages_router
     from posts.api import comments_router, discovery_router
     from posts.api import router as posts_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/realtime", realtime_router)
+    api.add_router("/media", media_router)
     api.add_router("/posts", posts_router)
     api.add_router("/comments", comments_router)
     api.add_router("/users", users_router)

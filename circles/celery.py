@@ -15,7 +15,7 @@ app.autodiscover_tasks(["circles"])  # the platform package is not a Django app
 # Periodic tasks, by stable task name, all in this one place.
 app.conf.beat_schedule = {
     "platform-heartbeat": {"task": "circles.heartbeat", "schedule": 60.0},
-    "images-requeue-stuck": {"task": "posts.image_requeue_stuck", "schedule": 120.0},
+    "images-requeue-stuck": {"task": "media.image_requeue_stuck", "schedule": 120.0},
 }
 
 

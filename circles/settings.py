@@ -57,11 +57,12 @@ INSTALLED_APPS = [
     "channels",
     "ninja",
     "django_prometheus",
+    "media",
+    "notifications",
     "accounts",
     "posts",
     "stories",
     "messaging",
-    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # views marked @accepts_bearer_token (the media view) take the API's bearer token too
+    "accounts.middleware.BearerTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # a Ratelimited raised by a page becomes RATELIMIT_VIEW's 429 with Retry-After
@@ -224,6 +227,8 @@ S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="")
 S3_BUCKET = env.str("S3_BUCKET", default="")
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media-files/"  # never routed: media is served through checked views only
+# How long a per-viewer signed media URL (POST /api/v1/media/signed-urls) works.
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=600)
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it; WhiteNoise warns when it is missing
 STATIC_URL = "/static/"

@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from accounts.urls import circle_urls, profile_urls
-from circles import health, views
+from accounts.urls import circle_urls
+from circles import health
 from circles.api import api
 from circles.errors import api_not_found
+from posts import views as post_views
+from posts.urls import profile_urls
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", post_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
@@ -17,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("direct/", include("messaging.urls")),
     path("circles/", include(circle_urls)),
+    path("", include("media.urls")),
     path("", include("posts.urls")),
     path("", include(profile_urls)),  # /<username>/…: catches any first segment, keep last
 ]

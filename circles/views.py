@@ -1,15 +1,7 @@
-"""Site-wide pages that belong to no app: the home page and the error pages."""
+"""Site-wide pages that belong to no app: the error pages. (The home page is the feed's:
+posts.views.home.)"""
 
 from django.shortcuts import render
-
-from posts.views import feed
-
-
-def home(request):
-    """Signed in: the feed (posts.views.feed). Anonymous: the landing page."""
-    if request.user.is_authenticated:
-        return feed(request)
-    return render(request, "landing.html")
 
 
 def page_not_found(request, exception=None):

@@ -4,3 +4,22 @@ from django.apps import AppConfig
 class MessagingConfig(AppConfig):
     name = "messaging"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts import hooks
+        from media.registry import purpose_register
+        from messaging import services
+        from messaging.models import IMAGE_PURPOSE
+        from messaging.selectors import message_image_visible
+
+        # a chat photo: seen by whoever may read its message; re-sent live once settled
+        purpose_register(
+            IMAGE_PURPOSE, may_see=message_image_visible, on_settled=services.message_image_settled
+        )
+        # a circle's group chat holds exactly its members, and goes with it
+        hooks.circle_members_changed.register(services.circle_conversation_sync)
+        hooks.circle_deleting.register(services.circle_conversation_close)
+        # a block silences the two people's direct conversation until no block is left
+        stop, resume = services.participant_events_stop, services.participant_events_resume
+        hooks.block_created.register(lambda *, blocker, target: stop(user=blocker, other=target))
+        hooks.block_lifted.register(lambda *, blocker, target: resume(user=blocker, other=target))

@@ -19,6 +19,8 @@ TITLE_MAX = 100
 CLIENT_ID_MAX = 64
 EMOJI_MAX = 16
 GROUP_MAX_PEOPLE = 50  # like a circle
+# The purpose of chat photos in the media purpose table (registered in MessagingConfig).
+IMAGE_PURPOSE = "message"
 
 
 class ConversationKind(models.TextChoices):
@@ -174,7 +176,7 @@ class Message(models.Model):
     seq = models.BigIntegerField()
     content = models.TextField(max_length=MESSAGE_MAX, blank=True)
     image = models.OneToOneField(
-        "posts.Image",
+        "media.Image",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -7,8 +7,8 @@ from ninja import Schema
 from pydantic import Field
 
 from accounts.schemas import UserSummaryOut
+from media.schemas import ImageOut
 from messaging.models import GROUP_MAX_PEOPLE, TITLE_MAX
-from posts.schemas import ImageOut
 
 # Inputs only check types and gross sizes; messaging.services checks the rules and
 # answers with readable messages (4,000 characters, the client id's shape, ...).

@@ -329,9 +329,9 @@ def message_get_readable(*, viewer, message_id) -> Message:
     return message
 
 
-def message_image_visible(*, viewer, image) -> bool:
+def message_image_visible(viewer, image) -> bool:
     """May viewer see a photo sent in a message? Exactly when they may read the message
-    (posts.selectors.image_get_visible asks this for images with purpose "message")."""
+    (the media purpose rule of chat photos)."""
     if _is_anonymous(viewer):
         return False
     try:

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from posts import services
-from posts.models import Bookmark, Comment, Hashtag, Image, Like, Post, PostImage
+from posts.models import Bookmark, Comment, Hashtag, Like, Post, PostImage
 
 
 class PostImageInline(admin.TabularInline):
@@ -38,21 +38,6 @@ class PostAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         # deleting from the admin must remove the files too, like every other path
         services.post_delete(post=obj, actor=request.user)
-
-
-@admin.register(Image)
-class ImageAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "purpose", "state", "width", "height", "attempts", "created_at")
-    list_filter = ("state", "purpose")
-    search_fields = ("owner__username", "id", "error")
-    raw_id_fields = ("owner",)
-    readonly_fields = ("original_key", "renditions", "blurhash", "claimed_at", "attempts")
-    actions = ["reprocess"]
-
-    @admin.action(description="Process again from the original")
-    def reprocess(self, request, queryset):
-        count = services.image_reprocess(image_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"Queued {count} images for processing.", messages.SUCCESS)
 
 
 @admin.register(Comment)

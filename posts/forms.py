@@ -5,8 +5,8 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 
+from media.models import ALT_MAX
 from posts.models import (
-    ALT_MAX,
     CAPTION_MAX,
     COMMENT_MAX,
     LOCATION_MAX,

@@ -1,4 +1,4 @@
-"""Images (the one media pipeline every feature reuses), posts and what hangs off them."""
+"""Posts and what hangs off them: their photos (media images), comments, likes, tags."""
 
 import uuid
 
@@ -8,73 +8,14 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.functional import cached_property
 
 from circles.links import reverse_with_id
+from media.models import Image
 
 CAPTION_MAX = 2200
 LOCATION_MAX = 255
-ALT_MAX = 500
 COMMENT_MAX = 1000
 MAX_IMAGES_PER_POST = 10
-
-
-class ImageState(models.TextChoices):
-    PENDING = "pending"
-    PROCESSING = "processing"
-    READY = "ready"
-    FAILED = "failed"
-
-
-class ImagePurpose(models.TextChoices):
-    """What an image belongs to; media serving asks that owner's privacy rule."""
-
-    POST = "post"
-    AVATAR = "avatar"
-    STORY = "story"
-    MESSAGE = "message"
-    ALBUM = "album"
-
-
-class Image(models.Model):
-    """One uploaded photo: its private original and, once processed, its renditions.
-
-    `renditions` maps a rendition name (thumbnail, small, medium, large) to
-    {"width", "height", "webp": key, "jpeg": key}; keys are random storage paths.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images"
-    )
-    purpose = models.CharField(max_length=10, choices=ImagePurpose.choices)
-    original_key = models.CharField(max_length=255, editable=False)
-    state = models.CharField(max_length=10, choices=ImageState.choices, default=ImageState.PENDING)
-    error = models.CharField(max_length=255, blank=True)
-    alt = models.CharField(max_length=ALT_MAX, blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    blurhash = models.CharField(max_length=64, blank=True)
-    renditions = models.JSONField(default=dict, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    # The delivery (Celery task id) holding the claim: its redelivery after a lost worker
-    # may take the claim back at once instead of waiting for STUCK_AFTER.
-    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        indexes = [
-            # the periodic re-queue scans images stuck in processing
-            models.Index(fields=["state", "claimed_at"], name="image_state_claimed_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"image {self.pk} ({self.state})"
-
-    def storage_keys(self) -> list[str]:
-        keys = [self.original_key] if self.original_key else []
-        for rendition in (self.renditions or {}).values():
-            keys += [rendition["webp"], rendition["jpeg"]]
-        return keys
+# The purpose of a post's photos in the media purpose table (registered in PostsConfig).
+IMAGE_PURPOSE = "post"
 
 
 class Visibility(models.TextChoices):

@@ -1,69 +1,10 @@
 from datetime import datetime
 
-from django.urls import reverse
 from ninja import Schema
 
 from accounts.schemas import UserSummaryOut
-from posts.models import ImageState
+from media.schemas import ImageOut
 from posts.text import caption_html
-
-RENDITION_NAMES = ("thumbnail", "small", "medium", "large")
-
-
-def media_url(image, rendition: str, fmt: str) -> str:
-    """The app's own, checked URL for one rendition of an image."""
-    return media_url_for_id(image.pk, rendition, fmt)
-
-
-def media_url_for_id(image_id, rendition: str, fmt: str) -> str:
-    return reverse("posts:media", kwargs={"image_id": image_id, "rendition": rendition, "fmt": fmt})
-
-
-class RenditionOut(Schema):
-    width: int
-    height: int
-    webp: str
-    jpeg: str
-
-
-class RenditionsOut(Schema):
-    thumbnail: RenditionOut
-    small: RenditionOut
-    medium: RenditionOut
-    large: RenditionOut
-
-
-class ImageOut(Schema):
-    id: str
-    status: str
-    error: str
-    width: int | None
-    height: int | None
-    alt: str
-    blurhash: str
-    renditions: RenditionsOut | None
-
-    @staticmethod
-    def resolve_id(obj) -> str:
-        return str(obj.pk)
-
-    @staticmethod
-    def resolve_status(obj) -> str:
-        return obj.state if obj.state in (ImageState.READY, ImageState.FAILED) else "processing"
-
-    @staticmethod
-    def resolve_renditions(obj):
-        if obj.state != ImageState.READY:
-            return None
-        return {
-            name: {
-                "width": spec["width"],
-                "height": spec["height"],
-                "webp": media_url(obj, name, "webp"),
-                "jpeg": media_url(obj, name, "jpeg"),
-            }
-            for name, spec in obj.renditions.items()
-        }
 
 
 class CircleRefOut(Schema):

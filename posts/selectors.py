@@ -33,6 +33,7 @@ from accounts.models import Block, Follow, User
 from accounts.selectors import (
     block_exists_between,
     circle_get_for_member,
+    count_of,
     user_annotate_profile,
     user_content_visible,
     user_get_visible,
@@ -53,9 +54,6 @@ from posts.models import (
     Comment,
     CommentLike,
     Hashtag,
-    Image,
-    ImagePurpose,
-    ImageState,
     Like,
     Mention,
     Post,
@@ -142,23 +140,10 @@ def comment_list_for_post(*, viewer, post: Post, parent_id=None, cursor=None, li
     return paginate(comments, cursor=cursor, limit=limit)
 
 
-def image_get_visible(*, viewer, image_id) -> Image:
-    """A ready image the viewer may see: their own, or one whose owning object they may
-    see (the post's rule for post photos; the owner's profile for avatars)."""
-    image = Image.objects.filter(pk=_uuid(image_id), state=ImageState.READY).first()
-    if image is None:
-        raise Http404
-    if viewer is not None and viewer.is_authenticated and image.owner_id == viewer.pk:
-        return image
-    if image.purpose == ImagePurpose.POST:
-        visible = Post.objects.visible_to(viewer).filter(post_images__image=image).exists()
-    elif image.purpose == ImagePurpose.AVATAR:
-        visible = User.objects.visible_to(viewer).filter(pk=image.owner_id).exists()
-    else:  # stories, messages and albums answer for their own images when they arrive
-        visible = False
-    if not visible:
-        raise Http404
-    return image
+def post_image_visible(viewer, image) -> bool:
+    """May viewer see a post photo? Exactly when they may see its post (the media purpose
+    rule of post photos)."""
+    return Post.objects.visible_to(viewer).filter(post_images__image=image).exists()
 
 
 def post_list_for_circle(
@@ -658,3 +643,10 @@ def user_list_suggestions(*, viewer, limit: int = 6) -> list[User]:
     users = user_annotate_profile(users, viewer=viewer)  # for their follow buttons
     rank = {pk: index for index, pk in enumerate(pool)}
     return sorted(users, key=lambda user: rank[user.pk])[:limit]
+
+
+def user_posts_count(*, viewer):
+    """posts_count of a user, as an annotation: their published posts viewer may see (so
+    the count never reveals how many followers-only or circle posts someone has).
+    Registered as a profile count (accounts.hooks.profile_counts)."""
+    return count_of(Post.objects.visible_to(viewer).filter(status=PostStatus.PUBLISHED), "author")

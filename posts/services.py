@@ -1,32 +1,26 @@
-"""Every write about images and posts: upload, processing, likes, comments, bookmarks."""
+"""Every write about posts: creating them (their photos through media), likes, comments,
+bookmarks."""
 
-import logging
 import uuid
-from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.utils import timezone
+from django.db.models import F
 
 from accounts.models import CircleMembership, User
-from circles.errors import ApiError
-from circles.queue import enqueue_on_commit
-from posts import images, inbox, media
-from posts.media import StorageUnavailable
+from media.models import ALT_MAX, ImageState
+from media.services import images_accept, images_delete
+from posts import inbox
 from posts.models import (
-    ALT_MAX,
     CAPTION_MAX,
     COMMENT_MAX,
+    IMAGE_PURPOSE,
     LOCATION_MAX,
     MAX_IMAGES_PER_POST,
     Bookmark,
     Comment,
     CommentLike,
     Hashtag,
-    Image,
-    ImagePurpose,
-    ImageState,
     Like,
     Mention,
     Post,
@@ -36,171 +30,6 @@ from posts.models import (
     Visibility,
 )
 from posts.text import hashtags_in, mentions_in
-
-logger = logging.getLogger(__name__)
-
-# An image claimed this long ago and still processing is taken to be lost with its worker.
-STUCK_AFTER = timedelta(minutes=5)
-# Claims an image may take before it counts as one that kills its worker (memory, crash).
-MAX_ATTEMPTS = 3
-_SNIFF_BYTES = 4096
-
-
-# --- images ---------------------------------------------------------------------------
-
-
-def image_check_upload(upload) -> None:
-    """Refuse an upload before anything is stored: empty, too large, or not an image."""
-    name = getattr(upload, "name", "file")
-    if not upload.size:
-        raise ApiError(400, "empty_file", f"{name} is empty.", fields={"images": ["Empty file."]})
-    if upload.size > images.MAX_BYTES:
-        raise ApiError(413, "too_large", f"{name} is larger than 10 MB.")
-    upload.seek(0)
-    head = upload.read(_SNIFF_BYTES)
-    upload.seek(0)
-    try:
-        images.detect_format(head)
-    except images.ImageRejected as exc:
-        raise ApiError(415, "unsupported_media_type", f"{name}: {exc.reason}") from exc
-
-
-def image_store_original(*, owner: User, upload, purpose: str, alt: str = "") -> Image:
-    """Store a checked upload privately and make its (unsaved) row; the caller saves it."""
-    key = media.original_save(upload)
-    return Image(owner=owner, purpose=purpose, original_key=key, alt=alt[:ALT_MAX])
-
-
-def image_process(*, image_id, delivery: str = "") -> None:
-    """Claim, render and store one image's renditions; a no-op when already done.
-
-    Claims with a conditional UPDATE so two workers never render the same image. A claim
-    older than STUCK_AFTER, or one held by this same delivery (the job redelivered after
-    its worker died), may be taken again. A corrupt or refused image fails for good with
-    a readable reason, and so does one that was claimed MAX_ATTEMPTS times without an
-    end; a storage failure puts the image back to pending and re-raises for the retry.
-    """
-    now = timezone.now()
-    claimable = Q(state=ImageState.PENDING) | Q(
-        state=ImageState.PROCESSING, claimed_at__lt=now - STUCK_AFTER
-    )
-    if delivery:
-        claimable |= Q(state=ImageState.PROCESSING, claimed_by=delivery)
-    claimed = Image.objects.filter(claimable, pk=image_id).update(
-        state=ImageState.PROCESSING,
-        claimed_at=now,
-        claimed_by=delivery,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
-        return
-    image = Image.objects.get(pk=image_id)
-    if image.attempts > MAX_ATTEMPTS:
-        reason = "This photo could not be processed: it stopped the worker every time."
-        _image_settle(image, state=ImageState.FAILED, error=reason)
-        return
-    replaced = [key for key in image.storage_keys() if key != image.original_key]  # reprocess
-    written: list[str] = []
-    try:
-        result = images.render_renditions(media.media_read(image.original_key))
-        renditions = {}
-        for name, rendition in result.renditions.items():
-            renditions[name] = {"width": rendition.width, "height": rendition.height}
-            for fmt in ("webp", "jpeg"):
-                key = media.rendition_save(getattr(rendition, fmt), fmt)
-                written.append(key)
-                renditions[name][fmt] = key
-    except images.ImageRejected as exc:
-        _image_settle(image, state=ImageState.FAILED, error=exc.reason)
-        return
-    except FileNotFoundError:
-        _image_settle(image, state=ImageState.FAILED, error="The uploaded file was lost.")
-        return
-    except StorageUnavailable:
-        _discard_quietly(written)
-        Image.objects.filter(pk=image.pk, state=ImageState.PROCESSING).update(
-            state=ImageState.PENDING
-        )
-        raise
-    settled = _image_settle(
-        image,
-        state=ImageState.READY,
-        width=result.width,
-        height=result.height,
-        blurhash=result.blurhash,
-        renditions=renditions,
-        orphans=written,
-    )
-    if settled:
-        _discard_quietly(replaced)
-
-
-def _image_settle(image: Image, *, state: str, orphans=(), **fields) -> bool:
-    with transaction.atomic():
-        settled = Image.objects.filter(pk=image.pk, state=ImageState.PROCESSING).update(
-            state=state, **fields
-        )
-        if settled:
-            _image_owner_refresh(image, state=state)
-    if not settled:  # another run finished first; what this run wrote is not referenced
-        _discard_quietly(orphans)
-    return bool(settled)
-
-
-def _image_owner_refresh(image: Image, *, state: str) -> None:
-    """Tell what the image belongs to that it is settled."""
-    if image.purpose == ImagePurpose.POST:
-        post_refresh_status(image_id=image.pk)
-    elif image.purpose == ImagePurpose.AVATAR and state == ImageState.READY:
-        from accounts.services import user_avatar_apply  # accounts' services import these
-
-        user_avatar_apply(image=image)
-
-
-def image_delete(*, image: Image) -> None:
-    """Delete an image row now and its files after commit."""
-    from posts.tasks import media_delete_task
-
-    keys = image.storage_keys()
-    image.delete()
-    if keys:
-        enqueue_on_commit(media_delete_task, keys)
-
-
-def _discard_quietly(keys) -> None:
-    try:
-        media.media_delete(keys)
-    except StorageUnavailable:
-        logger.warning("could not delete %d orphaned files", len(keys), exc_info=True)
-
-
-def image_requeue_stuck() -> int:
-    """Queue again every image whose processing was lost (worker killed, broker reset)."""
-    from posts.tasks import image_process_task
-
-    cutoff = timezone.now() - STUCK_AFTER
-    stuck = list(
-        Image.objects.filter(
-            Q(state=ImageState.PROCESSING, claimed_at__lt=cutoff)
-            | Q(state=ImageState.PENDING, created_at__lt=cutoff)
-        ).values_list("pk", flat=True)[:500]
-    )
-    for image_id in stuck:
-        enqueue_on_commit(image_process_task, str(image_id))
-    return len(stuck)
-
-
-def image_reprocess(*, image_ids) -> int:
-    """Render images again from their kept originals (after a pipeline change, or to retry
-    a failure); old renditions are replaced once the new ones are written."""
-    from posts.tasks import image_process_task
-
-    images_to_redo = list(Image.objects.filter(pk__in=image_ids).exclude(original_key=""))
-    for image in images_to_redo:
-        Image.objects.filter(pk=image.pk).update(state=ImageState.PENDING, error="")
-        enqueue_on_commit(image_process_task, str(image.pk))
-    return len(images_to_redo)
-
 
 # --- posts ----------------------------------------------------------------------------
 
@@ -275,8 +104,6 @@ def post_create(
     Returns (post, created). A repeated Idempotency-Key returns the first post.
     Nothing is stored when any file or field is refused.
     """
-    from posts.tasks import image_process_task
-
     alts = [a.strip() for a in (alts or [])]
     caption, location = _normalise_text(caption), location.strip()
     if idempotency_key:
@@ -287,19 +114,8 @@ def post_create(
         files=files, caption=caption, location=location, visibility=visibility, alts=alts
     )
     circle = _post_circle(author=author, visibility=visibility, circle_id=circle_id)
-    for upload in files:
-        image_check_upload(upload)
-
-    stored: list[Image] = []
     try:
-        for index, upload in enumerate(files):
-            alt = alts[index] if index < len(alts) else ""
-            stored.append(
-                image_store_original(
-                    owner=author, upload=upload, purpose=ImagePurpose.POST, alt=alt
-                )
-            )
-        with transaction.atomic():
+        with images_accept(owner=author, uploads=files, purpose=IMAGE_PURPOSE, alts=alts) as stored:
             post = Post.objects.create(
                 author=author,
                 caption=caption,
@@ -308,24 +124,17 @@ def post_create(
                 circle=circle,
                 idempotency_key=idempotency_key or None,
             )
-            Image.objects.bulk_create(stored)
             PostImage.objects.bulk_create(
                 PostImage(post=post, image=image, position=i) for i, image in enumerate(stored)
             )
             _post_link_tags(post)
             inbox.post_added(post)
-            for image in stored:
-                enqueue_on_commit(image_process_task, str(image.pk))
     except IntegrityError:
-        # the same Idempotency-Key raced us: keep the first post, drop these files
-        _discard_quietly([image.original_key for image in stored])
+        # the same Idempotency-Key raced us: keep the first post (these files are gone)
         existing = Post.objects.filter(author=author, idempotency_key=idempotency_key).first()
         if existing is None:
             raise
         return existing, False
-    except StorageUnavailable:
-        _discard_quietly([image.original_key for image in stored])
-        raise
     return post, True
 
 
@@ -345,17 +154,17 @@ def _post_link_tags(post: Post) -> None:
         )
 
 
-def post_refresh_status(*, image_id) -> None:
-    """Publish the post holding image once all its images are ready; fail it when one
-    failed. A published post stays published."""
-    link = PostImage.objects.filter(image_id=image_id).first()
+def post_image_settled(image) -> None:
+    """A post photo turned ready or failed (the media purpose hook): publish the post once
+    all its photos are ready; fail it when one failed. A published post stays published."""
+    link = PostImage.objects.filter(image_id=image.pk).first()
     if link is None:
         return
     # Locked so that two workers settling the post's last two images one moment apart
     # cannot each see the other's image unfinished (and leave the post processing).
     Post.objects.select_for_update().filter(pk=link.post_id).first()
     states = set(
-        Image.objects.filter(post_image__post_id=link.post_id).values_list("state", flat=True)
+        PostImage.objects.filter(post_id=link.post_id).values_list("image__state", flat=True)
     )
     if ImageState.FAILED in states:
         status = PostStatus.FAILED
@@ -371,17 +180,12 @@ def post_refresh_status(*, image_id) -> None:
 
 def post_delete(*, post: Post, actor: User) -> None:
     """Delete a post (its author or staff); its files are removed by a task after commit."""
-    from posts.tasks import media_delete_task
-
     if post.author_id != actor.pk and not actor.is_staff:
         raise PermissionDenied("Only the author can delete this post.")
-    keys = [key for image in post.images.all() for key in image.storage_keys()]
     with transaction.atomic():
-        Image.objects.filter(post_image__post=post).delete()
+        images_delete(images_to_delete=post.images.all())
         inbox.post_removed(post)
         post.delete()
-        if keys:
-            enqueue_on_commit(media_delete_task, keys)
 
 
 # --- likes, bookmarks -----------------------------------------------------------------
@@ -482,7 +286,3 @@ def comment_unlike(*, user: User, comment: Comment) -> tuple[bool, int]:
         if deleted:
             Comment.objects.filter(pk=comment.pk).update(like_count=F("like_count") - 1)
     return False, Comment.objects.values_list("like_count", flat=True).get(pk=comment.pk)
-
-
-def media_remove(*, keys: list[str]) -> None:
-    media.media_delete(keys)

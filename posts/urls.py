@@ -1,5 +1,6 @@
-from django.urls import path, re_path
+from django.urls import path
 
+from accounts.urls import people_urls
 from posts import views
 
 app_name = "posts"
@@ -8,11 +9,6 @@ P = "p/<uuid:post_id>/"
 C = f"{P}comments/<uuid:comment_id>/"
 
 urlpatterns = [
-    re_path(
-        r"^media/(?P<image_id>[0-9a-f-]{36})/(?P<rendition>thumbnail|small|medium|large)\.(?P<fmt>webp|jpeg)$",
-        views.media_serve,
-        name="media",
-    ),
     path("explore/tags/<str:name>/", views.hashtag, name="hashtag"),
     path("explore/", views.explore, name="explore"),
     path("search/", views.search, name="search"),
@@ -32,3 +28,9 @@ urlpatterns = [
     path(f"{C}like/", views.comment_like, name="comment_like"),
     path(f"{C}unlike/", views.comment_unlike, name="comment_unlike"),
 ]
+
+# /<username>/ and its lists: they catch any first path segment, so they are mounted last.
+profile_urls = (
+    [path("<str:username>/", views.profile, name="detail"), *people_urls],
+    "profiles",
+)

@@ -1,4 +1,4 @@
-"""Post pages, their htmx actions, and checked media serving.
+"""Post pages and their htmx actions.
 
 Actions answer a fragment to htmx (`HX-Request`) and redirect otherwise; a refusal by the
 services becomes its status and message: ValidationError 400, PermissionDenied 403,
@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.exceptions import Ratelimited
 
-from accounts.selectors import circle_list_for_user
+from accounts.selectors import circle_list_for_user, user_content_visible, user_get_profile
+from accounts.views.edges import refusals_as_pages
 from circles.errors import ApiError
 from circles.ratelimits import enforce
-from posts import cards, media, selectors, services
+from posts import cards, selectors, services
 from posts.forms import CommentForm, PostCreateForm
 from posts.models import PostStatus
 from posts.text import caption_html
@@ -253,21 +254,6 @@ def comment_unlike(request, post_id, comment_id):
     return _fragment_or_post(request, "posts/_comment_like.html", {"comment": comment}, post_id)
 
 
-# --- media and discovery ----------------------------------------------------------------
-
-
-@require_GET
-def media_serve(request, image_id, rendition, fmt):
-    """Every photo byte goes through here: the viewer is checked on every request, then
-    the file is streamed (local disk) or redirected to a signed, expiring URL (S3)."""
-    image = selectors.image_get_visible(viewer=request.user, image_id=image_id)
-    key = image.renditions[rendition][fmt]
-    response = media.media_response(key, fmt, request=request)
-    # private: shared caches must never keep a photo another viewer could then get
-    response["Cache-Control"] = "private, max-age=300"
-    return response
-
-
 # --- feed and discovery (issue 5) -------------------------------------------------------
 
 GRID_PAGE = 24  # a multiple of 3: pages appended by infinite scroll leave no gaps
@@ -284,8 +270,31 @@ def _feed_cards(posts: list, *, viewer) -> list:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@refusals_as_pages
+def profile(request, username):
+    """Someone's profile: their posts grid for people who may see their content; to htmx,
+    the grid's next page. (A page of posts, so it lives here, above accounts.)"""
+    person = user_get_profile(username=username, viewer=request.user)
+    page = None
+    if user_content_visible(viewer=request.user, owner=person):
+        page = selectors.post_list_for_author(
+            viewer=request.user, author=person, cursor=request.GET.get("cursor"), limit=GRID_PAGE
+        )
+    template = "accounts/_profile_posts.html" if _htmx(request) else "accounts/profile.html"
+    return render(request, template, {"person": person, "page": page})
+
+
+def home(request):
+    """Signed in: the feed. Anonymous: the landing page."""
+    if request.user.is_authenticated:
+        return feed(request)
+    return render(request, "landing.html")
+
+
+@require_GET
+@vary_on_headers("HX-Request")
 def feed(request):
-    """The home page of a signed-in person (circles.views.home sends them here): the
+    """The home page of a signed-in person (home sends them here): the
     feed, newest first; to htmx (the sentinel at the end of a page), the next cards."""
     try:
         enforce(request, "feed", key=f"user:{request.user.pk}")

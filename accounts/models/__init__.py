@@ -10,6 +10,7 @@ from accounts.models.circles import (
 )
 from accounts.models.graph import Block, Follow, FollowRequest, FollowState
 from accounts.models.users import (
+    AVATAR_PURPOSE,
     RESERVED_USERNAMES,
     USERNAME_PATTERN,
     ApiToken,
@@ -21,6 +22,7 @@ from accounts.models.users import (
 )
 
 __all__ = [
+    "AVATAR_PURPOSE",
     "CIRCLE_MAX_PEOPLE",
     "RESERVED_USERNAMES",
     "USERNAME_PATTERN",

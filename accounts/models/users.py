@@ -12,6 +12,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 
+# The purpose of avatars in the media purpose table (registered in AccountsConfig).
+AVATAR_PURPOSE = "avatar"
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_]{3,30}$")
 # Words that collide with routes (/<username>/ is a profile) or would mislead people.
 RESERVED_USERNAMES = frozenset(
@@ -95,10 +97,10 @@ class User(AbstractUser):
     last_name = None
     display_name = models.CharField(max_length=60, blank=True)
     bio = models.CharField(max_length=150, blank=True)
-    # The current avatar: an image from the pipeline (purpose "avatar"), set only once its
+    # The current avatar: an image from the pipeline (AVATAR_PURPOSE), set only once its
     # renditions are ready, so a non-null avatar always has a URL.
     avatar = models.ForeignKey(
-        "posts.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "media.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     is_private = models.BooleanField(default=False)
     # Part of the session auth hash: bumping it ends every session signed with the old

@@ -2,14 +2,15 @@
 
 Writes that count or change members lock the circle row first, so the 50-people limit
 and the one-owner rule hold under concurrency. Every membership change also syncs the
-circle's group chat (messaging.services.circle_conversation_sync) in the same
-transaction, so whoever leaves a circle leaves its chat at once."""
+circle's group chat (hooks.circle_members_changed, which messaging registers) in the
+same transaction, so whoever leaves a circle leaves its chat at once."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 
+from accounts import hooks
 from accounts.models import (
     CIRCLE_MAX_PEOPLE,
     Block,
@@ -20,7 +21,6 @@ from accounts.models import (
     User,
 )
 from accounts.services.users import _uuid_or_404
-from messaging.services import circle_conversation_close, circle_conversation_sync
 
 
 def _lock_circle(circle: Circle) -> Circle:
@@ -68,7 +68,7 @@ def circle_create(*, owner: User, name: str, description: str = "") -> Circle:
     with transaction.atomic():
         circle.save()
         CircleMembership.objects.create(circle=circle, user=owner, role=CircleRole.OWNER)
-        circle_conversation_sync(circle=circle)
+        hooks.circle_members_changed(circle=circle)
     return circle
 
 
@@ -100,7 +100,7 @@ def circle_delete(*, actor: User, circle: Circle) -> None:
         message="Only the owner can delete the circle.",
     )
     with transaction.atomic():
-        circle_conversation_close(circle=circle)  # sockets leave the chat that goes with it
+        hooks.circle_deleting(circle=circle)  # sockets leave the chat that goes with it
         circle.delete()
 
 
@@ -171,7 +171,7 @@ def circle_invite_accept(*, user: User, invite_id) -> Circle:
             [CircleMembership(circle=circle, user=user, role=CircleRole.MEMBER)],
             ignore_conflicts=True,
         )
-        circle_conversation_sync(circle=circle)
+        hooks.circle_members_changed(circle=circle)
     return circle
 
 
@@ -203,7 +203,7 @@ def circle_leave(*, user: User, circle: Circle) -> None:
         if role == CircleRole.OWNER:
             raise ValidationError("Transfer ownership to another member before you leave.")
         CircleMembership.objects.filter(circle=circle, user=user).delete()
-        circle_conversation_sync(circle=circle)
+        hooks.circle_members_changed(circle=circle)
 
 
 def circle_member_remove(*, actor: User, circle: Circle, user: User) -> None:
@@ -229,7 +229,7 @@ def circle_member_remove(*, actor: User, circle: Circle, user: User) -> None:
         if role == CircleRole.ADMIN and actor_role != CircleRole.OWNER:
             raise PermissionDenied("Only the owner can remove an admin.")
         CircleMembership.objects.filter(circle=circle, user=user).delete()
-        circle_conversation_sync(circle=circle)
+        hooks.circle_members_changed(circle=circle)
 
 
 def circle_member_set_role(*, actor: User, circle: Circle, user: User, role: str) -> None:

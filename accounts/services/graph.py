@@ -5,9 +5,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 
+from accounts import hooks
 from accounts.models import Block, CircleInvite, Follow, FollowRequest, FollowState, User
 from accounts.services.users import _lock_users, _uuid_or_404
-from messaging.services import participant_events_resume, participant_events_stop
 
 
 def _check_not_blocked(*, actor: User, other: User, locked: dict) -> None:
@@ -105,8 +105,7 @@ def block_create(*, blocker: User, target: User) -> None:
     two, both ways, and target's likes and comments on blocker's posts (which blocker
     would no longer see, so could not delete, while everyone else still would), and stops
     their direct conversation's live events. Unblocking later restores none of it. Safe
-    to repeat."""
-    from posts.services import interactions_remove  # posts' services import accounts' models
+    to repeat. (The posts and messaging parts are theirs: hooks.block_created.)"""
 
     if blocker.pk == target.pk:
         raise ValidationError({"username": ["You can't block yourself."]})
@@ -121,8 +120,7 @@ def block_create(*, blocker: User, target: User) -> None:
         CircleInvite.objects.filter(
             Q(invitee=blocker, invited_by=target) | Q(invitee=target, invited_by=blocker)
         ).delete()
-        interactions_remove(author=blocker, other=target)
-        participant_events_stop(user=blocker, other=target)  # their DM goes quiet at once
+        hooks.block_created(blocker=blocker, target=target)
 
 
 def block_delete(*, blocker: User, target: User) -> None:
@@ -134,4 +132,4 @@ def block_delete(*, blocker: User, target: User) -> None:
             Q(blocker=blocker, blocked=target) | Q(blocker=target, blocked=blocker)
         ).exists()
         if deleted and not still_blocked:
-            participant_events_resume(user=blocker, other=target)
+            hooks.block_lifted(blocker=blocker, target=target)

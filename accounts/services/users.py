@@ -13,11 +13,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
 
-from accounts.models import ApiToken, Follow, FollowRequest, User, hash_token, validate_username
+from accounts.models import (
+    AVATAR_PURPOSE,
+    ApiToken,
+    Follow,
+    FollowRequest,
+    User,
+    hash_token,
+    validate_username,
+)
 from circles.errors import ApiError
-from circles.queue import enqueue_on_commit
 from circles.ratelimits import enforce
 from circles.realtime import publish_on_commit, user_group
+from media.models import ImageState
+from media.services import images_accept, images_delete
 
 TICKET_TTL_SECONDS = 30
 
@@ -187,39 +196,32 @@ def user_update(
     return user
 
 
-# Magic bytes of the formats the image pipeline accepts (the file name is never trusted).
 def user_avatar_set(*, user: User, file) -> User:
     """Take a new avatar through the image pipeline: checked (≤ 10 MB, a real image by
-    its bytes) and stored privately now, shown once processed (user_avatar_apply)."""
-    from posts import services as posts_services  # posts' services import accounts' models
-    from posts.models import ImagePurpose
-    from posts.tasks import image_process_task
-
-    posts_services.image_check_upload(file)
-    image = posts_services.image_store_original(
-        owner=user, upload=file, purpose=ImagePurpose.AVATAR, alt=f"{user.username}'s avatar"
-    )
-    with transaction.atomic():
-        image.save()
-        enqueue_on_commit(image_process_task, str(image.pk))
+    its bytes) and stored privately now, shown once processed (user_avatar_settled)."""
+    with images_accept(
+        owner=user, uploads=[file], purpose=AVATAR_PURPOSE, alts=[f"{user.username}'s avatar"]
+    ):
+        pass
     return user
 
 
-def user_avatar_apply(*, image) -> None:
-    """Make a processed avatar image current, and remove the one it replaces. An older
-    upload finishing after a newer one does not win."""
-    from posts import services as posts_services
-
+def user_avatar_settled(image) -> None:
+    """An avatar finished processing (the media purpose hook): once ready, make it current
+    and remove the one it replaces. An older upload finishing after a newer one does not
+    win; a failed one is simply not shown."""
+    if image.state != ImageState.READY:
+        return
     with transaction.atomic():
         user = User.objects.select_for_update(of=("self",)).get(pk=image.owner_id)
         previous = user.avatar  # the lock is on the user row; this reads the image after
         if previous is not None and previous.created_at > image.created_at:
-            posts_services.image_delete(image=image)
+            images_delete(images_to_delete=[image])
             return
         user.avatar = image
         user.save(update_fields=["avatar"])
         if previous is not None:
-            posts_services.image_delete(image=previous)
+            images_delete(images_to_delete=[previous])
 
 
 # --- API tokens and realtime tickets ---------------------------------------------------

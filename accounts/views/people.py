@@ -1,6 +1,6 @@
-"""People: profiles and their follow lists, follow/block actions (htmx swaps the follow
-button in place; without JS each action redirects back), the follow-request inbox, the
-blocked list, edit profile, and settings with API tokens."""
+"""People: follow lists (the profile page itself is posts.views.profile), follow/block
+actions (htmx swaps the follow button in place; without JS each action redirects back),
+the follow-request inbox, the blocked list, edit profile, and settings with API tokens."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
 
 from accounts import selectors, services
 from accounts.forms import ProfileForm, TokenForm
@@ -24,9 +23,6 @@ from accounts.views.edges import (
     render_page,
     safe_next,
 )
-from posts.selectors import post_list_for_author
-
-GRID_PAGE = 24  # a multiple of 3: pages appended by infinite scroll leave no gaps
 
 
 def _profile_url(username: str) -> str:
@@ -34,21 +30,6 @@ def _profile_url(username: str) -> str:
 
 
 # --- profile and lists ------------------------------------------------------------------
-
-
-@require_GET
-@vary_on_headers("HX-Request")
-@refusals_as_pages
-def profile(request, username):
-    """The posts grid for people who may see the content; to htmx, the next grid page."""
-    person = selectors.user_get_profile(username=username, viewer=request.user)
-    page = None
-    if selectors.user_content_visible(viewer=request.user, owner=person):
-        page = post_list_for_author(
-            viewer=request.user, author=person, cursor=request.GET.get("cursor"), limit=GRID_PAGE
-        )
-    template = "accounts/_profile_posts.html" if htmx(request) else "accounts/profile.html"
-    return render(request, template, {"person": person, "page": page})
 
 
 def _people_list(request, username, list_selector, title):

@@ -1,6 +1,6 @@
 """The image pipeline against Node's sharp, on the same machine and photos, same 8 outputs.
 
-For each sample photo in tests/photos: milliseconds for posts.images.render_renditions()
+For each sample photo in tests/photos: milliseconds for media.images.render_renditions()
 (bytes in, 4 renditions x WebP + progressive JPEG out), and for sharp producing the same
 outputs with the same encoder settings, driven its fastest way: decode and resize once to
 raw pixels, each smaller rendition from the one before, sharp.concurrency(1),
@@ -8,7 +8,7 @@ UV_THREADPOOL_SIZE=1, no libvips cache. Both run one image at a time on one thre
 runs alternate between the two so that a busy machine slows both alike.
 
 sharp keeps its default kernel (lanczos3) while the pipeline uses Hamming and bicubic
-(see posts/images.py): libvips's resampling is vectorised, and its time does not depend
+(see media/images.py): libvips's resampling is vectorised, and its time does not depend
 on the kernel — 1080 -> 640 -> 320 on raw pixels took 10.1-10.4 ms with lanczos3 and
 9.3-10.6 ms with cubic here — so matching kernels would not change sharp's figures.
 Where the time goes (12 MP JPEG, same run): the same libwebp 1.6.0 encodes the 1080 in
@@ -38,7 +38,7 @@ from pathlib import Path
 import pillow_heif
 
 from bench.harness import REPO_DIR, WORK_DIR, Result, percentile
-from posts import images
+from media import images
 
 DESCRIPTION = "render_renditions per sample photo vs Node's sharp, same 8 outputs, 1 thread"
 
@@ -118,7 +118,7 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
 # VmHWM, not ru_maxrss: on Linux the latter keeps the parent's peak across fork and exec.
 PEAK_MEMORY = """
 import re, sys
-from posts import images
+from media import images
 def peak_kb():
     with open("/proc/self/status") as status:
         return int(re.search(r"VmHWM:\\s+(\\d+)", status.read()).group(1))

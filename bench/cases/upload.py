@@ -91,7 +91,7 @@ def _clean_up(user) -> None:
     from django.conf import settings
     from django.core.files.storage import default_storage
 
-    from posts.models import Image
+    from media.models import Image
 
     keys = [key for image in Image.objects.filter(owner=user) for key in image.storage_keys()]
     user.posts.all().delete()

@@ -41,8 +41,8 @@ def run(bench: Bench) -> list[Result]:
 
     from accounts.models import User
     from bench.cases.images import PHOTOS_DIR
+    from media.models import Image, ImageState
     from posts import services
-    from posts.models import Image, ImageState
 
     if not settings.REDIS_URL:
         print("worker: needs REDIS_URL (a real broker)", file=sys.stderr)

@@ -29,7 +29,7 @@ from messaging.services.membership import (
     participant_events_stop,
 )
 from messaging.services.messages import (
-    message_image_ready,
+    message_image_settled,
     message_rate_check,
     message_send,
     reaction_add,
@@ -42,7 +42,7 @@ __all__ = [
     "conversation_hide",
     "conversation_mark_read",
     "conversation_start",
-    "message_image_ready",
+    "message_image_settled",
     "message_rate_check",
     "message_send",
     "participant_events_resume",

@@ -14,13 +14,14 @@ from django_ratelimit.exceptions import Ratelimited
 
 from accounts.models import User
 from circles.errors import ApiError
-from circles.queue import enqueue_on_commit
 from circles.ratelimits import enforce
 from circles.realtime import conversation_group, publish_on_commit
+from media.services import images_accept
 from messaging import events
 from messaging.models import (
     CLIENT_ID_MAX,
     EMOJI_MAX,
+    IMAGE_PURPOSE,
     MESSAGE_MAX,
     Conversation,
     ConversationKind,
@@ -187,22 +188,15 @@ def message_send(
         if first is None:
             raise
         return first, False
-    stored = None
-    if image is not None:
-        from posts.models import ImagePurpose
-        from posts.services import image_check_upload, image_store_original
-
-        image_check_upload(image)
-        stored = image_store_original(owner=sender, upload=image, purpose=ImagePurpose.MESSAGE)
     try:
-        with transaction.atomic():
+        with images_accept(
+            owner=sender, uploads=[image] if image is not None else [], purpose=IMAGE_PURPOSE
+        ) as photos:
             message = _message_insert(
                 conversation=conversation, sender=sender, client_id=client_id, content=content,
-                image=stored,
+                image=photos[0] if photos else None,
             )  # fmt: skip
-    except IntegrityError:  # a repeat: the (sender, client_id) is taken
-        if stored is not None:
-            _discard_original(stored)
+    except IntegrityError:  # a repeat: the (sender, client_id) is taken; its photo is dropped
         first = _first_send(sender=sender, client_id=client_id, conversation_id=conversation.pk)
         if first is None:
             raise
@@ -212,11 +206,6 @@ def message_send(
 
 def _message_insert(*, conversation, sender, client_id, content, image) -> Message:
     seq = _next_seq(conversation.pk)
-    if image is not None:
-        from posts.tasks import image_process_task
-
-        image.save()
-        enqueue_on_commit(image_process_task, str(image.pk))
     message = Message.objects.create(
         conversation=conversation, sender=sender, client_id=client_id, seq=seq, content=content,
         image=image,
@@ -229,19 +218,11 @@ def _message_insert(*, conversation, sender, client_id, content, image) -> Messa
     return message
 
 
-def _discard_original(image) -> None:
-    from posts.services import media_remove
-
-    try:
-        media_remove(keys=image.storage_keys())
-    except Exception:
-        logger.warning("could not delete an unused upload", exc_info=True)
-
-
-def message_image_ready(*, image_id) -> None:
-    """A message's photo finished processing (ready or failed): publish the message again
-    so open conversations show it. posts calls this when a "message" image settles."""
-    messages = messages_with_details(Message.objects.filter(image_id=image_id), None)
+def message_image_settled(image) -> None:
+    """A chat photo finished processing, ready or failed (the media purpose hook): publish
+    its message again (`message.changed`, a `message.new` frame with the same id) to the
+    conversation, so every participant's open page swaps the placeholder for the photo."""
+    messages = messages_with_details(Message.objects.filter(image_id=image.pk), None)
     for message in messages:
         publish_on_commit(
             conversation_group(message.conversation_id), events.message_changed(message)

@@ -331,11 +331,11 @@ def real_image(fmt: str, size=(400, 300)) -> bytes:
 
 def process_pending_avatars():
     """What the worker does: run the queued processing task bodies directly."""
-    from posts import services as posts_services
-    from posts.models import Image, ImageState
+    from media import services as media_services
+    from media.models import Image, ImageState
 
     for image_id in Image.objects.filter(state=ImageState.PENDING).values_list("pk", flat=True):
-        posts_services.image_process(image_id=image_id)
+        media_services.image_process(image_id=image_id)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
@@ -359,8 +359,8 @@ def test_avatar_goes_through_the_pipeline_and_gets_a_checked_url(
 def test_replacing_the_avatar_removes_the_old_image(
     session_api, user, media_storage, django_capture_on_commit_callbacks
 ):
-    from posts.models import Image
-    from posts.tasks import media_delete_task
+    from media.models import Image
+    from media.tasks import files_delete_task
 
     api = session_api(user)
     api.upload("/auth/me/avatar", {"image": SimpleUploadedFile("a.png", real_image("PNG"))})
@@ -375,7 +375,7 @@ def test_replacing_the_avatar_removes_the_old_image(
     assert user.avatar_id != first.pk
     assert not Image.objects.filter(pk=first.pk).exists()
     assert callbacks  # the old files' removal, queued on commit
-    media_delete_task.run(first_keys)
+    files_delete_task.run(first_keys)
     assert not any((media_storage / key).exists() for key in first_keys)
 
 

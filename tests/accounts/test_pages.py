@@ -423,9 +423,9 @@ def test_a_script_in_a_bio_or_name_is_escaped(client_for, user, other_user):
 
 
 def test_profile_grid_pages_with_more_and_htmx(client_for, user, other_user, monkeypatch):
-    from accounts.views import people
+    from posts import views as post_views
 
-    monkeypatch.setattr(people, "GRID_PAGE", 1)
+    monkeypatch.setattr(post_views, "GRID_PAGE", 1)
     older, newer = make_post(other_user), make_post(other_user)
     client = client_for(user)
     first = text(client.get(profile_url(other_user)))
@@ -654,11 +654,12 @@ def test_edit_profile(client_for, user, media):
     assert response["Location"] == "/alice/"
     user.refresh_from_db()
     assert (user.display_name, user.bio, user.is_private) == ("Alice A.", "Hi\nthere", True)
-    from posts import services as posts_services
-    from posts.models import Image, ImagePurpose
+    from accounts.models import AVATAR_PURPOSE
+    from media import services as media_services
+    from media.models import Image
 
-    pending = Image.objects.get(owner=user, purpose=ImagePurpose.AVATAR)
-    posts_services.image_process(image_id=pending.pk)  # what the worker does
+    pending = Image.objects.get(owner=user, purpose=AVATAR_PURPOSE)
+    media_services.image_process(image_id=pending.pk)  # what the worker does
     user.refresh_from_db()
     assert user.avatar_id == pending.pk
     profile = client.get("/alice/").content.decode()

@@ -7,7 +7,8 @@ import re
 import pytest
 from PIL import Image as PILImage
 
-from posts.models import Image, Post, PostStatus
+from media.models import Image
+from posts.models import Post, PostStatus
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.servers import celery_worker
 

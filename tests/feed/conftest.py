@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from accounts.models import Block, Circle, CircleMembership, CircleRole, Follow
 from accounts.services import api_token_create
-from posts.models import Image, ImagePurpose, ImageState, Post, PostImage, PostStatus
+from media.models import Image, ImageState
+from posts.models import IMAGE_PURPOSE, Post, PostImage, PostStatus
 from tests.factories import UserFactory
 
 _clock = itertools.count(1)
@@ -40,7 +41,7 @@ def quick_post(
     Post.objects.filter(pk=post.pk).update(created_at=at)
     image = Image.objects.create(
         owner=author,
-        purpose=ImagePurpose.POST,
+        purpose=IMAGE_PURPOSE,
         original_key="",
         state=ImageState.READY if status == PostStatus.PUBLISHED else ImageState.PENDING,
         width=1080,

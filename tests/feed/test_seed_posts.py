@@ -9,8 +9,9 @@ from django.core.management import call_command
 from django.db.models import Count, F, Q
 
 from accounts.models import User
+from media.models import Image, ImageState
 from posts import selectors
-from posts.models import Comment, Image, ImageState, Post, PostImage, PostStatus
+from posts.models import Comment, Post, PostImage, PostStatus
 from tests.feed.conftest import bearer
 from tests.posts.conftest import jpeg_bytes
 

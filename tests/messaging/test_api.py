@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Block, Follow
 from circles import ratelimits
+from media.services import image_process
 from messaging.models import Conversation, Message, Participant, Reaction
-from posts.services import image_process
 from tests.messaging.conftest import befriend, error_of, send, start
 from tests.posts.conftest import jpeg_bytes
 

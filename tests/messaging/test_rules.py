@@ -8,9 +8,9 @@ from django.http import Http404
 
 from accounts.models import Block, CircleMembership, Follow
 from circles.realtime import conversation_group, user_group
+from media.models import Image
 from messaging import selectors, services
-from messaging.models import Conversation, Message, Participant
-from posts.models import Image, ImagePurpose
+from messaging.models import IMAGE_PURPOSE, Conversation, Message, Participant
 from tests.factories import CircleFactory, UserFactory
 from tests.messaging.conftest import befriend, send, start
 
@@ -251,7 +251,7 @@ def test_sending_to_a_banned_person_is_refused(user, other_user, direct):
 def test_a_message_photo_is_visible_exactly_to_who_reads_the_message(
     user, other_user, outsider, direct
 ):
-    image = Image.objects.create(owner=user, purpose=ImagePurpose.MESSAGE, original_key="k")
+    image = Image.objects.create(owner=user, purpose=IMAGE_PURPOSE, original_key="k")
     Message.objects.create(conversation=direct, sender=user, client_id="p", seq=1, image=image)
     Conversation.objects.filter(pk=direct.pk).update(last_seq=1)
     assert selectors.message_image_visible(viewer=other_user, image=image)
@@ -265,12 +265,12 @@ def test_a_message_photo_is_visible_exactly_to_who_reads_the_message(
 
 
 def test_image_ready_publishes_the_message_again(user, direct, listen, run_on_commit):
-    image = Image.objects.create(owner=user, purpose=ImagePurpose.MESSAGE, original_key="k")
+    image = Image.objects.create(owner=user, purpose=IMAGE_PURPOSE, original_key="k")
     message = Message.objects.create(
         conversation=direct, sender=user, client_id="p", seq=1, image=image
     )
     listener = listen(conversation_group(direct.pk))
-    services.message_image_ready(image_id=image.pk)
+    services.message_image_settled(image)
     (event,) = listener.events()
     assert event["type"] == "message.changed"
     assert event["message"]["id"] == str(message.pk)

@@ -18,9 +18,9 @@ def test_same_as_reverse(value):
     )
     for rendition in ("thumbnail", "small"):
         assert reverse_with_id(
-            "posts:media", "image_id", value, rendition=rendition, fmt="jpeg"
+            "media:image", "image_id", value, rendition=rendition, fmt="jpeg"
         ) == reverse(
-            "posts:media",
+            "media:image",
             kwargs={"image_id": str(canonical), "rendition": rendition, "fmt": "jpeg"},
         )
 

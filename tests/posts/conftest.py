@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image as PILImage
 
 from accounts.models import Circle, CircleMembership, CircleRole, Follow
+from media.services import image_process
 from posts import services
 from posts.models import Post
 from tests.factories import UserFactory
@@ -27,7 +28,7 @@ def make_post(author, *, files=None, process=True, **fields) -> Post:
     post, _ = services.post_create(author=author, files=files or [jpeg_upload()], **fields)
     if process:
         for image in post.images.all():
-            services.image_process(image_id=image.pk)
+            image_process(image_id=image.pk)
     return Post.objects.get(pk=post.pk)
 
 

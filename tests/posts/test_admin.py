@@ -24,7 +24,7 @@ def test_admin_lists_and_searches_posts(staff_client, author):
 def test_admin_remove_action_deletes_post_and_its_files(
     staff_client, author, django_capture_on_commit_callbacks
 ):
-    from posts.tasks import media_delete_task
+    from media.tasks import files_delete_task
 
     post = make_post(author)
     keys = post.images.get().storage_keys()
@@ -36,5 +36,5 @@ def test_admin_remove_action_deletes_post_and_its_files(
     assert response.status_code == 302
     assert not Post.objects.exists()
     assert len(callbacks) == 2  # the file removal task and the feed lists' update, on commit
-    media_delete_task.run(keys)  # its body, run here directly
+    files_delete_task.run(keys)  # its body, run here directly
     assert not any(default_storage.exists(k) for k in keys)

@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.models import Block
-from posts.models import ImageState
-from posts.schemas import media_url
+from media.models import ImageState
+from media.schemas import media_url
 from tests.posts.conftest import make_post
 
 pytestmark = pytest.mark.django_db
@@ -79,10 +79,10 @@ def test_deleted_posts_files_are_gone_from_storage(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.post_delete(post=post, actor=author)
     # the queued task's body, run here directly
-    from posts.tasks import media_delete_task
+    from media.tasks import files_delete_task
 
     assert callbacks, "file removal is queued on commit"
-    media_delete_task.run(keys)
+    files_delete_task.run(keys)
     assert not any(default_storage.exists(k) for k in keys)
 
 

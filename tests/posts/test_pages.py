@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Circle, CircleMembership, CircleRole
 from circles import ratelimits
+from media.services import image_process
 from posts import services
 from posts.models import Bookmark, Comment, Image, Like, Post, PostStatus
 from tests.factories import UserFactory
@@ -279,7 +280,7 @@ def test_processing_post_shows_its_author_a_polling_status(client_for, author, o
     assert still.status_code == 200 and "Processing 2 photos…" in still.content.decode()
     assert "HX-Refresh" not in still
     for image in post.images.all():
-        services.image_process(image_id=image.pk)
+        image_process(image_id=image.pk)
     done = client.get(action("status", post), **HTMX)
     assert done.status_code == 200 and done["HX-Refresh"] == "true"
     assert "Processing" not in client.get(detail(post)).content.decode()

@@ -12,10 +12,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from posts import services
-from posts.media import StorageUnavailable
-from posts.models import Image, ImageState, Post, PostStatus
-from posts.tasks import image_process_task
+from media import services
+from media.models import Image, ImageState
+from media.storage import StorageUnavailable
+from media.tasks import image_process_task
+from posts.models import Post, PostStatus
 from tests.posts.conftest import jpeg_bytes, jpeg_upload, make_post
 from tests.servers import VENV_BIN, celery_worker, free_port
 
@@ -177,7 +178,7 @@ def test_s3_upload_process_serve_and_delete(s3_storage, author, client_for, outs
     assert set(image.storage_keys()) == stored
 
     # the app's own URL, checked, then a redirect to a signed URL that expires in minutes
-    from posts.schemas import media_url
+    from media.schemas import media_url
 
     response = client_for(author).get(media_url(image, "large", "jpeg"))
     assert response.status_code == 302
@@ -193,7 +194,7 @@ def test_s3_upload_process_serve_and_delete(s3_storage, author, client_for, outs
         urllib.request.urlopen(unsigned, timeout=5)  # noqa: S310
     assert refused.value.code == 403
 
-    services.media_remove(keys=image.storage_keys())
+    services.files_delete(keys=image.storage_keys())
     assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 

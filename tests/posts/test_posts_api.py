@@ -6,7 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.services import api_token_create
-from posts.models import Comment, Image, Like, Post, PostStatus
+from media.models import Image
+from posts.models import Comment, Like, Post, PostStatus
 from tests.posts.conftest import jpeg_bytes, jpeg_upload, make_post
 
 pytestmark = pytest.mark.django_db

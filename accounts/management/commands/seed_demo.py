@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.db.models import UniqueConstraint
 from django.utils import timezone
 
+from accounts import hooks
 from accounts.models import (
     Circle,
     CircleInvite,
@@ -45,7 +46,6 @@ from accounts.models import (
     FollowRequest,
     User,
 )
-from messaging.services import circle_conversation_sync
 
 DEMO_PASSWORD = "circles-demo"  # noqa: S105 - printed for people trying the app locally
 DEMO_USERS = [
@@ -164,7 +164,7 @@ class Command(BaseCommand):
             [CircleInvite(circle=circle, invitee=people["carol"], invited_by=people["alice"])],
             ignore_conflicts=True,
         )
-        circle_conversation_sync(circle=circle)  # its group chat, as circle_create makes
+        hooks.circle_members_changed(circle=circle)  # its group chat, as circle_create makes
         return created
 
     # --- many people, in bulk -----------------------------------------------------------

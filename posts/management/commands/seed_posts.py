@@ -6,7 +6,7 @@
 when there are enough already), so a rerun is quick and changes nothing else.
 
 Photos are real: a handful of pictures (tests/photos, or generated gradients when
-that folder is missing) go through posts.images.render_renditions once, their renditions
+that folder is missing) go through media.images.render_renditions once, their renditions
 are stored once under fixed keys (seed/<photo>/<rendition>.<ext>), and every bulk Image
 row points at those same keys, already `ready`. A rerun writes back any of those files
 that went missing (deleting a seeded post removes its files, which the other seeded
@@ -40,14 +40,14 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from accounts.models import CircleMembership, User
-from posts import images, inbox
+from media import images
+from media.models import Image, ImageState
+from posts import inbox
 from posts.models import (
+    IMAGE_PURPOSE,
     Bookmark,
     Comment,
     Hashtag,
-    Image,
-    ImagePurpose,
-    ImageState,
     Like,
     Mention,
     Post,
@@ -265,7 +265,7 @@ class Seeder:
                     {
                         "id": image_id,
                         "owner_id": author,
-                        "purpose": ImagePurpose.POST,
+                        "purpose": IMAGE_PURPOSE,
                         "original_key": "",
                         "state": ImageState.READY,
                         "error": "",

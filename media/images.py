@@ -32,7 +32,7 @@ Decisions:
   Bicubic rather than Lanczos for the later steps: Pillow's resampling is scalar, and the
   640 step alone took 15 ms with Lanczos, 11 with bicubic (12 MP photo, bench VM); after
   q80 encoding the renditions lose 0.3-0.7 dB PSNR against a full-resolution Lanczos
-  resize (34.4-37 dB left), far less than the encoders cost. tests/posts/test_images.py
+  resize (34.4-37 dB left), far less than the encoders cost. tests/media/test_images.py
   keeps that fidelity.
 """
 

@@ -1,4 +1,4 @@
-"""posts.images, the pure pipeline: bytes in, renditions out. No database involved.
+"""media.images, the pure pipeline: bytes in, renditions out. No database involved.
 
 Real photos come from tests/photos (see its SOURCES.md); edge cases are
 made here with Pillow, or byte by byte where Pillow would refuse to write them.
@@ -16,8 +16,8 @@ import blurhash
 import pytest
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat
 
-from posts import images
-from posts.images import ImageRejected, detect_format, render_renditions
+from media import images
+from media.images import ImageRejected, detect_format, render_renditions
 
 # blurhash-python reads pixels with a Pillow API deprecated in Pillow 12.1.
 pytestmark = pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationWarning")

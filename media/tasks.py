@@ -1,13 +1,13 @@
-"""Celery tasks for images and posts: take ids, call one service."""
+"""Celery tasks for images: take ids, call one service, retry only storage errors."""
 
 from celery import shared_task
 
-from posts import services
-from posts.media import StorageUnavailable
+from media import services
+from media.storage import StorageUnavailable
 
 
 @shared_task(
-    name="posts.image_process",
+    name="media.image_process",
     acks_late=True,
     autoretry_for=(StorageUnavailable,),  # transient only: never OSError (corrupt files)
     retry_backoff=1,
@@ -20,18 +20,18 @@ def image_process_task(self, image_id: str) -> None:
     services.image_process(image_id=image_id, delivery=self.request.id or "")
 
 
-@shared_task(name="posts.image_requeue_stuck")
+@shared_task(name="media.image_requeue_stuck")
 def image_requeue_stuck_task() -> int:
     return services.image_requeue_stuck()
 
 
 @shared_task(
-    name="posts.media_delete",
+    name="media.files_delete",
     acks_late=True,
     autoretry_for=(StorageUnavailable,),
     retry_backoff=1,
     retry_backoff_max=60,
     max_retries=8,
 )
-def media_delete_task(keys: list[str]) -> None:
-    services.media_remove(keys=keys)
+def files_delete_task(keys: list[str]) -> None:
+    services.files_delete(keys=keys)

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from posts import services
-from posts.models import Image, ImageState
+from media import services
+from media.models import Image, ImageState
 
 
 class Command(BaseCommand):

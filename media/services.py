@@ -1,0 +1,203 @@
+"""Every write about images: taking photos in, processing them, deleting them.
+
+Owners (posts, avatars, chat photos, ...) take photos in through images_accept() with
+their purpose; when an image is settled (ready or failed), the purpose's registered
+on_settled hook tells its owner.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from circles.errors import ApiError
+from circles.queue import enqueue_on_commit
+from media import images, registry, storage, tasks
+from media.models import ALT_MAX, Image, ImageState
+from media.storage import StorageUnavailable
+
+logger = logging.getLogger(__name__)
+
+# An image claimed this long ago and still processing is taken to be lost with its worker.
+STUCK_AFTER = timedelta(minutes=5)
+# Claims an image may take before it counts as one that kills its worker (memory, crash).
+MAX_ATTEMPTS = 3
+_SNIFF_BYTES = 4096
+
+
+def image_check_upload(upload) -> None:
+    """Refuse an upload before anything is stored: empty, too large, or not an image."""
+    name = getattr(upload, "name", "file")
+    if not upload.size:
+        raise ApiError(400, "empty_file", f"{name} is empty.", fields={"images": ["Empty file."]})
+    if upload.size > images.MAX_BYTES:
+        raise ApiError(413, "too_large", f"{name} is larger than 10 MB.")
+    upload.seek(0)
+    head = upload.read(_SNIFF_BYTES)
+    upload.seek(0)
+    try:
+        images.detect_format(head)
+    except images.ImageRejected as exc:
+        raise ApiError(415, "unsupported_media_type", f"{name}: {exc.reason}") from exc
+
+
+@contextmanager
+def images_accept(*, owner, uploads: list, purpose: str, alts=()) -> Iterator[list[Image]]:
+    """Take photos in for one owner object; the one upload path of every purpose.
+
+    Checks every upload first (nothing is stored when one is refused), stores the
+    originals privately, then opens a transaction that creates the image rows and queues
+    their processing on commit, and yields the rows. The caller writes what owns them
+    inside the `with`, so everything commits together; if anything in it fails, the
+    stored originals are removed and the error goes on.
+    """
+    if registry.purpose_get(purpose) is None:
+        raise ValidationError({"purpose": [f"Photos cannot be taken in for {purpose!r}."]})
+    alts = list(alts)
+    for upload in uploads:
+        image_check_upload(upload)
+    stored: list[Image] = []
+    try:
+        for index, upload in enumerate(uploads):
+            alt = alts[index] if index < len(alts) else ""
+            key = storage.original_save(upload)
+            stored.append(Image(owner=owner, purpose=purpose, original_key=key, alt=alt[:ALT_MAX]))
+        with transaction.atomic():
+            Image.objects.bulk_create(stored)
+            for image in stored:
+                enqueue_on_commit(tasks.image_process_task, str(image.pk))
+            yield stored
+    except BaseException:
+        _discard_quietly([image.original_key for image in stored])
+        raise
+
+
+def image_process(*, image_id, delivery: str = "") -> None:
+    """Claim, render and store one image's renditions; a no-op when already done.
+
+    Claims with a conditional UPDATE so two workers never render the same image. A claim
+    older than STUCK_AFTER, or one held by this same delivery (the job redelivered after
+    its worker died), may be taken again. A corrupt or refused image fails for good with
+    a readable reason, and so does one that was claimed MAX_ATTEMPTS times without an
+    end; a storage failure puts the image back to pending and re-raises for the retry.
+    """
+    now = timezone.now()
+    claimable = Q(state=ImageState.PENDING) | Q(
+        state=ImageState.PROCESSING, claimed_at__lt=now - STUCK_AFTER
+    )
+    if delivery:
+        claimable |= Q(state=ImageState.PROCESSING, claimed_by=delivery)
+    claimed = Image.objects.filter(claimable, pk=image_id).update(
+        state=ImageState.PROCESSING,
+        claimed_at=now,
+        claimed_by=delivery,
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return
+    image = Image.objects.get(pk=image_id)
+    if image.attempts > MAX_ATTEMPTS:
+        reason = "This photo could not be processed: it stopped the worker every time."
+        _image_settle(image, state=ImageState.FAILED, error=reason)
+        return
+    replaced = [key for key in image.storage_keys() if key != image.original_key]  # reprocess
+    written: list[str] = []
+    try:
+        result = images.render_renditions(storage.media_read(image.original_key))
+        renditions = {}
+        for name, rendition in result.renditions.items():
+            renditions[name] = {"width": rendition.width, "height": rendition.height}
+            for fmt in ("webp", "jpeg"):
+                key = storage.rendition_save(getattr(rendition, fmt), fmt)
+                written.append(key)
+                renditions[name][fmt] = key
+    except images.ImageRejected as exc:
+        _image_settle(image, state=ImageState.FAILED, error=exc.reason)
+        return
+    except FileNotFoundError:
+        _image_settle(image, state=ImageState.FAILED, error="The uploaded file was lost.")
+        return
+    except StorageUnavailable:
+        _discard_quietly(written)
+        Image.objects.filter(pk=image.pk, state=ImageState.PROCESSING).update(
+            state=ImageState.PENDING
+        )
+        raise
+    settled = _image_settle(
+        image,
+        state=ImageState.READY,
+        width=result.width,
+        height=result.height,
+        blurhash=result.blurhash,
+        renditions=renditions,
+        orphans=written,
+    )
+    if settled:
+        _discard_quietly(replaced)
+
+
+def _image_settle(image: Image, *, state: str, orphans=(), **fields) -> bool:
+    """Record the end of processing and tell the image's owner, in one transaction."""
+    with transaction.atomic():
+        settled = Image.objects.filter(pk=image.pk, state=ImageState.PROCESSING).update(
+            state=state, **fields
+        )
+        if settled:
+            purpose = registry.purpose_get(image.purpose)
+            if purpose is not None:
+                image.state = state
+                for name, value in fields.items():
+                    setattr(image, name, value)
+                purpose.on_settled(image)
+    if not settled:  # another run finished first; what this run wrote is not referenced
+        _discard_quietly(orphans)
+    return bool(settled)
+
+
+def images_delete(*, images_to_delete) -> None:
+    """Delete image rows now and their files after commit (by a task, with retries)."""
+    images_to_delete = list(images_to_delete)
+    keys = [key for image in images_to_delete for key in image.storage_keys()]
+    Image.objects.filter(pk__in=[image.pk for image in images_to_delete]).delete()
+    if keys:
+        enqueue_on_commit(tasks.files_delete_task, keys)
+
+
+def files_delete(*, keys: list[str]) -> None:
+    storage.media_delete(keys)
+
+
+def _discard_quietly(keys) -> None:
+    try:
+        storage.media_delete(keys)
+    except StorageUnavailable:
+        logger.warning("could not delete %d orphaned files", len(keys), exc_info=True)
+
+
+def image_requeue_stuck() -> int:
+    """Queue again every image whose processing was lost (worker killed, broker reset)."""
+    cutoff = timezone.now() - STUCK_AFTER
+    stuck = list(
+        Image.objects.filter(
+            Q(state=ImageState.PROCESSING, claimed_at__lt=cutoff)
+            | Q(state=ImageState.PENDING, created_at__lt=cutoff)
+        ).values_list("pk", flat=True)[:500]
+    )
+    for image_id in stuck:
+        enqueue_on_commit(tasks.image_process_task, str(image_id))
+    return len(stuck)
+
+
+def image_reprocess(*, image_ids) -> int:
+    """Render images again from their kept originals (after a pipeline change, or to retry
+    a failure); old renditions are replaced once the new ones are written."""
+    images_to_redo = list(Image.objects.filter(pk__in=image_ids).exclude(original_key=""))
+    for image in images_to_redo:
+        Image.objects.filter(pk=image.pk).update(state=ImageState.PENDING, error="")
+        enqueue_on_commit(tasks.image_process_task, str(image.pk))
+    return len(images_to_redo)
