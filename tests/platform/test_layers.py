@@ -50,4 +50,6 @@ def test_an_upward_import_breaks_the_contract(tmp_path, module, upward):
     (tmp_path / module).write_text(f"def later():\n    {upward}\n")  # inside a function too
     result = lint_imports(tmp_path)
     assert result.returncode != 0
-    assert "BROKEN" in result.stdout and module.replace("/", ".").removesuffix(".py") in result.stdout
+    assert (
+        "BROKEN" in result.stdout and module.replace("/", ".").removesuffix(".py") in result.stdout
+    )
