@@ -38,6 +38,7 @@ def test_the_tree_keeps_the_floors():
         ("accounts/upward.py", "from posts.models import Post"),
         ("media/upward.py", "import accounts.services"),
         ("posts/upward.py", "from messaging import services"),
+        ("stories/upward.py", "from messaging.models import Message"),
         ("circles/upward.py", "from media.models import Image"),
     ],
 )
