@@ -15,6 +15,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
@@ -75,6 +76,12 @@ def _django_validation_fields(exc: DjangoValidationError) -> dict[str, list[str]
     if hasattr(exc, "error_dict"):
         return {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
     return {"__all__": [str(m) for m in exc.messages]}
+
+
+DATABASE_UNAVAILABLE = (
+    "database_unavailable",
+    "The service is unavailable for a moment. Try again.",
+)
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -140,6 +147,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_suspicious(request, exc):
         # e.g. too many files or fields in one multipart request
         return error_response(400, "invalid", str(exc) or "The request was refused.")
+
+    @api.exception_handler(OperationalError)
+    def on_database_down(request, exc):
+        logger.warning("database unavailable: %s", exc)
+        return error_response(503, *DATABASE_UNAVAILABLE, headers={"Retry-After": "5"})
 
     @api.exception_handler(Exception)
     def on_unexpected(request, exc):

@@ -1,11 +1,14 @@
 """/healthz: the process answers. /readyz: its dependencies answer (503 naming the ones down)."""
 
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import redis
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import connection, connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
@@ -13,8 +16,11 @@ logger = logging.getLogger(__name__)
 
 
 def _database() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        connections.close_all()  # this check's thread hands its connection back
     return "ok"
 
 
@@ -33,6 +39,10 @@ def _storage() -> str:
 
 
 CHECKS = {"database": _database, "redis": _redis, "storage": _storage}
+# Each check gets this long; one that has not answered by then is down (a hung store must
+# not hang the probe that exists to notice it).
+CHECK_TIMEOUT_S = 3.0
+_checks_pool = ThreadPoolExecutor(max_workers=2 * len(CHECKS), thread_name_prefix="readyz")
 
 
 @never_cache
@@ -42,10 +52,15 @@ def healthz(request):
 
 @never_cache
 def readyz(request):
+    running = {name: _checks_pool.submit(check) for name, check in CHECKS.items()}
+    deadline = time.monotonic() + CHECK_TIMEOUT_S  # the checks run side by side
     results = {}
-    for name, check in CHECKS.items():
+    for name, future in running.items():
         try:
-            results[name] = check()
+            results[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            logger.warning("readiness check %s timed out after %ss", name, CHECK_TIMEOUT_S)
+            results[name] = "down"
         except Exception as exc:
             logger.warning("readiness check %s failed: %s", name, exc)
             results[name] = "down"

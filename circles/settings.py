@@ -9,6 +9,7 @@ import ipaddress
 from pathlib import Path
 
 import environ
+from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -141,9 +142,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DATABASE_POOL_MAX_SIZE,
-        "timeout": 10,  # seconds a request waits for a free connection before failing
+        # seconds a request waits for a connection before answering 503 (circles.views)
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5),
         "max_idle": 300,
     }
+    # Django gives the pool psycopg's check: a connection PostgreSQL dropped (restart,
+    # failover, pg_terminate_backend) is found dead when handed out, and replaced,
+    # instead of failing a request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # an unreachable server (a dropped packet, not a refusal) fails fast instead of at
+    # the operating system's TCP timeout
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
 # Server-side binding, so that PostgreSQL keeps the plans of statements run again and again:
 # psycopg prepares a statement on its second run on a connection. The feed's page query
 # took longer to plan than to run (1.3 and 1.5 ms on the bench VM). Plans live as long as
@@ -238,6 +250,17 @@ if S3_BUCKET:
     _media_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
+            # A hung store must not hang a request or a worker: short timeouts and one
+            # retry, then StorageUnavailable (503; the pipeline retries later). With a
+            # client_config of its own, django-storages takes signing and addressing
+            # from it.
+            "client_config": BotoConfig(
+                connect_timeout=env.float("S3_CONNECT_TIMEOUT", default=2),
+                read_timeout=env.float("S3_READ_TIMEOUT", default=5),
+                retries={"max_attempts": env.int("S3_MAX_ATTEMPTS", default=2), "mode": "standard"},
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+            ),
             "bucket_name": S3_BUCKET,
             "endpoint_url": S3_ENDPOINT_URL or None,
             "access_key": env.str("S3_ACCESS_KEY", default=""),

@@ -43,6 +43,9 @@ class Image(models.Model):
     # The delivery (Celery task id) holding the claim: its redelivery after a lost worker
     # may take the claim back at once instead of waiting for STUCK_AFTER.
     claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    # The rendition keys the claiming run is about to write, recorded before it writes
+    # them: if its worker dies, the next claim removes them instead of leaving orphans.
+    scratch_keys = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -82,9 +82,11 @@ def image_process(*, image_id, delivery: str = "") -> None:
 
     Claims with a conditional UPDATE so two workers never render the same image. A claim
     older than STUCK_AFTER, or one held by this same delivery (the job redelivered after
-    its worker died), may be taken again. A corrupt or refused image fails for good with
-    a readable reason, and so does one that was claimed MAX_ATTEMPTS times without an
-    end; a storage failure puts the image back to pending and re-raises for the retry.
+    its worker died), may be taken again; files a dead run recorded and left behind are
+    removed then. A corrupt or refused image fails for good with a readable reason, and
+    so does one claimed more than MAX_ATTEMPTS times without an end (it kills its
+    worker). A storage failure is not the image's fault: the image goes back to pending
+    with its attempt given back, and the error is re-raised for the task to retry.
     """
     now = timezone.now()
     claimable = Q(state=ImageState.PENDING) | Q(
@@ -101,52 +103,62 @@ def image_process(*, image_id, delivery: str = "") -> None:
     if not claimed:
         return
     image = Image.objects.get(pk=image_id)
+    mine = Image.objects.filter(pk=image.pk, state=ImageState.PROCESSING, claimed_at=now)
+    if image.scratch_keys:  # a run that died mid-way recorded these; nothing refers to them
+        _discard_quietly(image.scratch_keys)
     if image.attempts > MAX_ATTEMPTS:
         reason = "This photo could not be processed: it stopped the worker every time."
-        _image_settle(image, state=ImageState.FAILED, error=reason)
+        _image_settle(image, mine, state=ImageState.FAILED, error=reason, scratch_keys=[])
         return
     replaced = [key for key in image.storage_keys() if key != image.original_key]  # reprocess
-    written: list[str] = []
+    planned = {
+        name: {fmt: storage.rendition_key(fmt) for fmt in ("webp", "jpeg")}
+        for name in images.RENDITIONS
+    }
+    scratch = [key for keys in planned.values() for key in keys.values()]
     try:
+        if not mine.update(scratch_keys=scratch):
+            return  # another run took the claim meanwhile
         result = images.render_renditions(storage.media_read(image.original_key))
         renditions = {}
         for name, rendition in result.renditions.items():
             renditions[name] = {"width": rendition.width, "height": rendition.height}
             for fmt in ("webp", "jpeg"):
-                key = storage.rendition_save(getattr(rendition, fmt), fmt)
-                written.append(key)
-                renditions[name][fmt] = key
+                renditions[name][fmt] = storage.rendition_save(
+                    planned[name][fmt], getattr(rendition, fmt)
+                )
     except images.ImageRejected as exc:
-        _image_settle(image, state=ImageState.FAILED, error=exc.reason)
+        _image_settle(image, mine, state=ImageState.FAILED, error=exc.reason, scratch_keys=[])
+        _discard_quietly(scratch)
         return
     except FileNotFoundError:
-        _image_settle(image, state=ImageState.FAILED, error="The uploaded file was lost.")
+        error = "The uploaded file was lost."
+        _image_settle(image, mine, state=ImageState.FAILED, error=error, scratch_keys=[])
+        _discard_quietly(scratch)
         return
     except StorageUnavailable:
-        _discard_quietly(written)
-        Image.objects.filter(pk=image.pk, state=ImageState.PROCESSING).update(
-            state=ImageState.PENDING
-        )
+        _discard_quietly(scratch)
+        mine.update(state=ImageState.PENDING, attempts=F("attempts") - 1, scratch_keys=[])
         raise
     settled = _image_settle(
         image,
+        mine,
         state=ImageState.READY,
         width=result.width,
         height=result.height,
         blurhash=result.blurhash,
         renditions=renditions,
-        orphans=written,
+        scratch_keys=[],
     )
-    if settled:
-        _discard_quietly(replaced)
+    _discard_quietly(replaced if settled else scratch)
 
 
-def _image_settle(image: Image, *, state: str, orphans=(), **fields) -> bool:
-    """Record the end of processing and tell the image's owner, in one transaction."""
+def _image_settle(image: Image, claim, *, state: str, **fields) -> bool:
+    """Record the end of processing and tell the image's owner, in one transaction; only
+    while this run still holds the claim (`claim`: the image in processing, claimed at
+    this run's time)."""
     with transaction.atomic():
-        settled = Image.objects.filter(pk=image.pk, state=ImageState.PROCESSING).update(
-            state=state, **fields
-        )
+        settled = claim.update(state=state, **fields)
         if settled:
             purpose = registry.purpose_get(image.purpose)
             if purpose is not None:
@@ -154,8 +166,6 @@ def _image_settle(image: Image, *, state: str, orphans=(), **fields) -> bool:
                 for name, value in fields.items():
                     setattr(image, name, value)
                 purpose.on_settled(image)
-    if not settled:  # another run finished first; what this run wrote is not referenced
-        _discard_quietly(orphans)
     return bool(settled)
 
 
@@ -198,6 +208,9 @@ def image_reprocess(*, image_ids) -> int:
     a failure); old renditions are replaced once the new ones are written."""
     images_to_redo = list(Image.objects.filter(pk__in=image_ids).exclude(original_key=""))
     for image in images_to_redo:
-        Image.objects.filter(pk=image.pk).update(state=ImageState.PENDING, error="")
+        # a fresh budget: earlier attempts say nothing about this run
+        Image.objects.filter(pk=image.pk).update(
+            state=ImageState.PENDING, error="", attempts=0, claimed_by=""
+        )
         enqueue_on_commit(tasks.image_process_task, str(image.pk))
     return len(images_to_redo)

@@ -35,8 +35,13 @@ def original_save(data) -> str:
     return _save(_random_key("originals"), data)
 
 
-def rendition_save(data: bytes, fmt: str) -> str:
-    return _save(_random_key("renditions", f".{'jpg' if fmt == 'jpeg' else fmt}"), data)
+def rendition_key(fmt: str) -> str:
+    """A new random key for a rendition, chosen (and recorded) before anything is written."""
+    return _random_key("renditions", f".{'jpg' if fmt == 'jpeg' else fmt}")
+
+
+def rendition_save(key: str, data: bytes) -> str:
+    return _save(key, data)
 
 
 def _save(key: str, data) -> str:

@@ -9,11 +9,13 @@ from media.storage import StorageUnavailable
 @shared_task(
     name="media.image_process",
     acks_late=True,
-    autoretry_for=(StorageUnavailable,),  # transient only: never OSError (corrupt files)
-    retry_backoff=1,
-    retry_backoff_max=4,
+    # transient only, never OSError (corrupt files); 2, 4, 8 ... 120 s: about six minutes
+    # of outage ridden out here, and the periodic re-queue takes over after that
+    autoretry_for=(StorageUnavailable,),
+    retry_backoff=2,
+    retry_backoff_max=120,
     retry_jitter=False,
-    max_retries=3,
+    max_retries=8,
     bind=True,
 )
 def image_process_task(self, image_id: str) -> None:

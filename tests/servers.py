@@ -6,9 +6,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -109,3 +110,55 @@ def celery_worker(*queues: str, pool: str = "solo", **env_overrides):
         yield proc
     finally:
         _stop(proc)
+
+
+class FaultyProxy:
+    """A TCP proxy in front of a real server, in a thread of this process, that can stop
+    forwarding: "forward" pipes bytes both ways, "refuse" closes every new connection at
+    once, "hang" accepts and never answers. For outages of a service other tests also use
+    (the proxy fails; the service behind it never does)."""
+
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
+        self.mode = "forward"
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self.mode == "refuse":
+                client.close()
+            elif self.mode == "hang":
+                self._held.append(client)
+            else:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+                for source, target in ((client, upstream), (upstream, client)):
+                    threading.Thread(target=_pipe, args=(source, target), daemon=True).start()
+
+    def close(self) -> None:
+        self._closed = True
+        self._listener.close()
+        for held in self._held:
+            held.close()
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+    finally:
+        for end in (source, target):
+            with suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)

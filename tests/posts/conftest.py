@@ -11,6 +11,9 @@ from media.services import image_process
 from posts import services
 from posts.models import Post
 from tests.factories import UserFactory
+from tests.media.conftest import s3_endpoint, s3_storage
+
+__all__ = ["s3_endpoint", "s3_storage"]  # fixtures, for the S3 tests of posts
 
 
 def jpeg_bytes(size=(640, 480), color=(200, 60, 90)) -> bytes:

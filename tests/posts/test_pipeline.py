@@ -1,13 +1,11 @@
 """The processing service and tasks: claim, idempotency, failures, retries, stuck jobs,
 and the S3 code path against a real S3 HTTP endpoint (moto's server mode)."""
 
-import subprocess
 import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-import boto3
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -17,8 +15,9 @@ from media.models import Image, ImageState
 from media.storage import StorageUnavailable
 from media.tasks import image_process_task
 from posts.models import Post, PostStatus
+from tests.media.conftest import s3_storages
 from tests.posts.conftest import jpeg_bytes, jpeg_upload, make_post
-from tests.servers import VENV_BIN, celery_worker, free_port
+from tests.servers import celery_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -106,68 +105,13 @@ def test_an_image_that_keeps_killing_its_worker_fails_with_a_reason(author):
 
 def test_task_retries_only_transient_storage_errors():
     assert image_process_task.autoretry_for == (StorageUnavailable,)
-    assert image_process_task.max_retries == 3
-    assert image_process_task.retry_backoff == 1 and image_process_task.retry_backoff_max == 4
+    # backoff 2, 4, 8, ... capped at 120 s: minutes of outage, then the periodic re-queue
+    assert image_process_task.max_retries == 8
+    assert image_process_task.retry_backoff == 2 and image_process_task.retry_backoff_max == 120
     assert image_process_task.acks_late
 
 
 # --- S3 over HTTP -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    """moto's S3 server: a real S3 HTTP endpoint standing in for MinIO, which has no
-    binary on this machine."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - local test server
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def s3_storages(endpoint: str, bucket: str) -> dict:
-    return {
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": bucket,
-                "endpoint_url": endpoint,
-                "access_key": "test",
-                "secret_key": "test",
-                "region_name": "us-east-1",
-                "default_acl": "private",
-                "querystring_auth": True,
-                "querystring_expire": 300,
-                "file_overwrite": False,
-                "signature_version": "s3v4",
-                "addressing_style": "path",
-            },
-        },
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def s3_storage(settings, s3_endpoint):
-    client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, aws_access_key_id="test",
-        aws_secret_access_key="test", region_name="us-east-1",
-    )  # fmt: skip
-    bucket = f"circles-{time.monotonic_ns()}"
-    client.create_bucket(Bucket=bucket)
-    settings.STORAGES = s3_storages(s3_endpoint, bucket)
-    return client, bucket
 
 
 def test_s3_upload_process_serve_and_delete(s3_storage, author, client_for, outsider):
