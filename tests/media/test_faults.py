@@ -61,9 +61,7 @@ def test_an_s3_outage_during_processing_never_fails_the_photo(proxied_s3, user):
 
 
 @pytest.mark.parametrize("mode", ["hang", "refuse"])
-def test_a_hung_or_refusing_store_answers_503_quickly_and_creates_nothing(
-    proxied_s3, user, mode
-):
+def test_a_hung_or_refusing_store_answers_503_quickly_and_creates_nothing(proxied_s3, user, mode):
     proxy, client, bucket = proxied_s3
     proxy.mode = mode
     _, token = api_token_create(user=user)
