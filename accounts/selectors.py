@@ -116,9 +116,7 @@ def circle_has_member(*, circle: Circle, user) -> bool:
 
 def block_exists_between(*, user: User, other: User) -> bool:
     """Has either blocked the other?"""
-    return Block.objects.filter(
-        Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)
-    ).exists()
+    return Block.objects.between(user, other).exists()
 
 
 # --- users ----------------------------------------------------------------------------
@@ -296,7 +294,7 @@ def circle_annotate_for_viewer(circles: QuerySet, *, viewer) -> QuerySet:
     """Add owner (joined), member_count, viewer_role (None when not a member) and chat_id
     (the circle's group conversation, from messaging; None until it exists)."""
     member_count = _circle_count_of(CircleMembership.objects.all())
-    role = CircleMembership.objects.filter(circle=OuterRef("pk"), user=viewer).values("role")[:1]
+    role = CircleMembership.objects.of(user=viewer, circle=OuterRef("pk")).values("role")[:1]
     return circles.select_related("owner").annotate(
         member_count=member_count, viewer_role=Subquery(role), chat_id=F("conversation__id")
     )

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.functional import cached_property
 
+from accounts.models import Block, CircleMembership, Follow
 from circles.links import reverse_with_id
 
 CAPTION_MAX = 2200
@@ -105,19 +106,12 @@ class PostQuerySet(models.QuerySet):
         ~60 ms at 10k people, and a JIT compile of ~1 s on top), while per-row probes cost
         microseconds. tests/feed/test_visibility.py checks that both forms agree.
         """
-        from accounts.models import Block, CircleMembership, Follow
-
         published = Q(status=PostStatus.PUBLISHED, author__is_active=True)
         if viewer is None or not viewer.is_authenticated:
             return self.filter(published, visibility=Visibility.PUBLIC, author__is_private=False)
-        blocked = Exists(
-            Block.objects.filter(
-                Q(blocker=OuterRef("author"), blocked=viewer)
-                | Q(blocker=viewer, blocked=OuterRef("author"))
-            )
-        )
+        blocked = Exists(Block.objects.between(OuterRef("author"), viewer))
         follows = Exists(Follow.objects.filter(follower=viewer, following=OuterRef("author")))
-        member = Exists(CircleMembership.objects.filter(circle=OuterRef("circle"), user=viewer))
+        member = Exists(CircleMembership.objects.of(user=viewer, circle=OuterRef("circle")))
         public = Q(visibility=Visibility.PUBLIC) & (Q(author__is_private=False) | follows)
         followers = Q(visibility=Visibility.FOLLOWERS) & follows
         circle = Q(visibility=Visibility.CIRCLE) & member
@@ -215,17 +209,10 @@ class CommentQuerySet(models.QuerySet):
         """THE rule for whose comments a viewer sees (on a post they may see): everyone's
         but banned people's, and never across a block either way — a block hides the
         other's words on third people's posts too."""
-        from accounts.models import Block
-
         comments = self.filter(author__is_active=True)
         if viewer is None or not viewer.is_authenticated:
             return comments
-        blocked = Exists(
-            Block.objects.filter(
-                Q(blocker=viewer, blocked=OuterRef("author"))
-                | Q(blocker=OuterRef("author"), blocked=viewer)
-            )
-        )
+        blocked = Exists(Block.objects.between(viewer, OuterRef("author")))
         return comments.filter(~blocked)
 
     def visible_to(self, viewer):
