@@ -91,6 +91,16 @@ class PostStatus(models.TextChoices):
 
 
 class PostQuerySet(models.QuerySet):
+    def public(self):
+        """Posts anyone may see, signed in or not: published, public, by an active public
+        account. What visible_to shows the anonymous; explore and hashtag counts use it."""
+        return self.filter(
+            status=PostStatus.PUBLISHED,
+            author__is_active=True,
+            visibility=Visibility.PUBLIC,
+            author__is_private=False,
+        )
+
     def visible_to(self, viewer):
         """THE rule for who may see a post; pages, API, feed, search and media use it.
 
@@ -106,9 +116,9 @@ class PostQuerySet(models.QuerySet):
         ~60 ms at 10k people, and a JIT compile of ~1 s on top), while per-row probes cost
         microseconds. tests/feed/test_visibility.py checks that both forms agree.
         """
-        published = Q(status=PostStatus.PUBLISHED, author__is_active=True)
         if viewer is None or not viewer.is_authenticated:
-            return self.filter(published, visibility=Visibility.PUBLIC, author__is_private=False)
+            return self.public()
+        published = Q(status=PostStatus.PUBLISHED, author__is_active=True)
         blocked = Exists(Block.objects.between(OuterRef("author"), viewer))
         follows = Exists(Follow.objects.filter(follower=viewer, following=OuterRef("author")))
         member = Exists(CircleMembership.objects.of(user=viewer, circle=OuterRef("circle")))

@@ -59,9 +59,7 @@ from posts.models import (
     Like,
     Mention,
     Post,
-    PostHashtag,
     PostImage,
-    PostStatus,
     Visibility,
 )
 
@@ -469,13 +467,8 @@ _EXPLORE_SALT = "posts.explore"
 def _explore_rank() -> list[str]:
     """Ids of the public posts of the last 7 days, most liked first. All their likes are
     from the last 7 days, so like_count is the count of likes in the window."""
-    posts = Post.objects.filter(
-        status=PostStatus.PUBLISHED,
-        visibility=Visibility.PUBLIC,
-        author__is_active=True,
-        author__is_private=False,
-        created_at__gte=timezone.now() - EXPLORE_WINDOW,
-    ).order_by("-like_count", "-created_at", "-pk")
+    posts = Post.objects.public().filter(created_at__gte=timezone.now() - EXPLORE_WINDOW)
+    posts = posts.order_by("-like_count", "-created_at", "-pk")
     return [str(pk) for pk in posts.values_list("pk", flat=True)[:EXPLORE_SIZE]]
 
 
@@ -594,8 +587,7 @@ def user_list_for_search(
 
 def hashtag_list_for_search(*, q: str | None, limit: int = SEARCH_HASHTAGS) -> list[dict]:
     """Hashtags starting with q: [{name, post_count}], most used first. post_count counts
-    the posts anyone may see (published, public, by an active public account), recounted
-    at most every 5 minutes."""
+    the posts anyone may see (Post.objects.public()), recounted at most every 5 minutes."""
     term = _search_term(q, "#")
     if not term:
         return []
@@ -611,16 +603,11 @@ def hashtag_list_for_search(*, q: str | None, limit: int = SEARCH_HASHTAGS) -> l
     if missing:
         fresh = dict.fromkeys(missing, 0)
         rows = (
-            PostHashtag.objects.filter(
-                hashtag_id__in=missing,
-                post__status=PostStatus.PUBLISHED,
-                post__visibility=Visibility.PUBLIC,
-                post__author__is_active=True,
-                post__author__is_private=False,
-            )
-            .values("hashtag_id")
+            Post.objects.public()
+            .filter(post_hashtags__hashtag_id__in=missing)
+            .values("post_hashtags__hashtag_id")
             .annotate(n=Count("*"))
-            .values_list("hashtag_id", "n")
+            .values_list("post_hashtags__hashtag_id", "n")
         )
         fresh.update(rows)
         counts.update(fresh)
