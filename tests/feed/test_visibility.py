@@ -162,12 +162,8 @@ def test_visible_to_agrees_with_the_accounts_rule_for_everyone(viewer, world):
 
 def test_public_posts_are_what_anyone_may_see_and_what_hashtags_count(viewer, world):
     _, posts = world
-    public = {
-        "public",
-        "stranger",
-        "blocker",
-        "blocked",
-    }  # published, public, active, public account
+    # published, public, by an active public account (blocks only matter to signed-in people)
+    public = {"public", "stranger", "blocker", "blocked"}
     assert names(posts, Post.objects.public()) == public
     assert names(posts, Post.objects.visible_to(None)) == public
     counted = selectors.hashtag_list_for_search(q="#tag")
