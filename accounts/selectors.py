@@ -123,9 +123,7 @@ def circle_has_member(*, circle: Circle, user) -> bool:
 
 def block_exists_between(*, user: User, other: User) -> bool:
     """Has either blocked the other?"""
-    return Block.objects.filter(
-        Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)
-    ).exists()
+    return Block.objects.between(user, other).exists()
 
 
 # --- users ----------------------------------------------------------------------------
@@ -294,14 +292,14 @@ def block_list_for_user(
 def circle_annotate_for_viewer(circles: QuerySet, *, viewer) -> QuerySet:
     """Add owner (joined), member_count, viewer_role (None when not a member) and chat_id
     (the circle's group conversation, from messaging; None until it exists)."""
-    member_count = _circlecount_of(CircleMembership.objects.all())
-    role = CircleMembership.objects.filter(circle=OuterRef("pk"), user=viewer).values("role")[:1]
+    member_count = _circle_count_of(CircleMembership.objects.all())
+    role = CircleMembership.objects.of(user=viewer, circle=OuterRef("pk")).values("role")[:1]
     return circles.select_related("owner").annotate(
         member_count=member_count, viewer_role=Subquery(role), chat_id=F("conversation__id")
     )
 
 
-def _circlecount_of(queryset: QuerySet, outer: str = "pk"):
+def _circle_count_of(queryset: QuerySet, outer: str = "pk"):
     """A correlated COUNT(*) of queryset's rows in the outer circle (outer: its id field)."""
     counted = (
         queryset.filter(circle=OuterRef(outer))
@@ -381,7 +379,7 @@ def circle_invite_list_for_user(
     invites = (
         CircleInvite.objects.filter(invitee=user)
         .select_related("circle__owner", "invited_by")
-        .annotate(circle_member_count=_circlecount_of(CircleMembership.objects, "circle_id"))
+        .annotate(circle_member_count=_circle_count_of(CircleMembership.objects, "circle_id"))
     )
     page = paginate(invites, cursor=cursor, limit=limit)
     for invite in page.items:

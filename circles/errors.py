@@ -1,12 +1,15 @@
-"""The API error format, one shape for every failure:
+"""How a refusal is told, and the API error format, one shape for every failure:
 
     {"error": {"code": "<snake_case>", "message": "<human text>", "fields": {...}}}
 
-Services raise Django's ValidationError / Http404 / PermissionDenied or ApiError; the
-handlers installed on the NinjaAPI turn each into that shape with the right status.
+Services raise Django's ValidationError / Http404 / PermissionDenied, a rate limit raises
+Ratelimited, and anything else chosen raises ApiError. `refusal()` is the one mapping from
+those to a status, code, message, fields and headers: pages, the API (the handlers
+installed on the NinjaAPI) and the socket's error frames all answer with it.
 """
 
 import logging
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import (
     ObjectDoesNotExist,
@@ -48,14 +51,56 @@ class ApiError(Exception):
         self.fields, self.headers = fields, headers or {}
 
 
+# What services refuse with. Pages catch PAGE_REFUSALS: a not-found goes on to the site's
+# 404 page there.
+PAGE_REFUSALS = (DjangoValidationError, PermissionDenied, Ratelimited, ApiError)
+REFUSALS = (*PAGE_REFUSALS, Http404, ObjectDoesNotExist)
+
+RATE_LIMITED = "Too many requests. Try again later."
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What to answer a refusal with: status, the API's error code, the message a person
+    reads, the fields at fault (validation only) and headers (Retry-After)."""
+
+    status: int
+    code: str
+    message: str
+    fields: dict[str, list[str]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def refusal(exc: Exception, *, too_often: str = RATE_LIMITED) -> Refusal:
+    """THE mapping from a refusal (one of REFUSALS) to its answer. `too_often` is the
+    edge's own words for a rate limit: each says what was too often."""
+    if isinstance(exc, ApiError):
+        return Refusal(exc.status, exc.code, exc.message, exc.fields, dict(exc.headers))
+    if isinstance(exc, DjangoValidationError):
+        fields = _django_validation_fields(exc) if hasattr(exc, "error_dict") else None
+        return Refusal(400, "invalid", exc.messages[0], fields)
+    if isinstance(exc, Ratelimited):
+        retry_after = str(getattr(exc, "retry_after", None) or 60)
+        return Refusal(429, "rate_limited", too_often, headers={"Retry-After": retry_after})
+    if isinstance(exc, PermissionDenied):
+        return Refusal(403, "forbidden", str(exc) or "You can't do that.")
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        return Refusal(404, "not_found", "Not found.")
+    raise TypeError(f"not a refusal: {exc!r}")
+
+
+def error_object(refused: Refusal) -> dict:
+    """The API's error object {code, message, fields?}: inside API error bodies and the
+    socket's error frames."""
+    body = {"code": refused.code, "message": refused.message}
+    if refused.fields:
+        body["fields"] = refused.fields
+    return body
+
+
 def error_response(status: int, code: str, message: str, *, fields=None, headers=None):
-    body = {"code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    response = JsonResponse({"error": body}, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
+    body = error_object(Refusal(status, code, message, fields))
+    return JsonResponse({"error": body}, status=status, headers=headers)
 
 
 def _field_name(loc) -> str:
@@ -73,9 +118,19 @@ def _ninja_validation_fields(errors) -> dict[str, list[str]]:
 
 
 def _django_validation_fields(exc: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
-    return {"__all__": [str(m) for m in exc.messages]}
+    return {name: [str(m) for m in msgs] for name, msgs in exc.message_dict.items()}
+
+
+def _api_refusal(request, exc: Exception):
+    refused = refusal(exc)
+    if isinstance(exc, DjangoValidationError):
+        # API bodies always name the fields at fault, and sum several up in the message
+        fields = refused.fields or {"__all__": [str(m) for m in exc.messages]}
+        message = refused.message if len(fields) == 1 else "Some fields are not valid."
+        refused = replace(refused, message=message, fields=fields)
+    return JsonResponse(
+        {"error": error_object(refused)}, status=refused.status, headers=refused.headers
+    )
 
 
 DATABASE_UNAVAILABLE = (
@@ -85,24 +140,13 @@ DATABASE_UNAVAILABLE = (
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
-    @api.exception_handler(ApiError)
-    def on_api_error(request, exc: ApiError):
-        return error_response(
-            exc.status, exc.code, exc.message, fields=exc.fields, headers=exc.headers
-        )
+    for kind in REFUSALS:
+        api.add_exception_handler(kind, _api_refusal)
 
     @api.exception_handler(NinjaValidationError)
     def on_schema_error(request, exc: NinjaValidationError):
         fields = _ninja_validation_fields(exc.errors)
         return error_response(400, "invalid", "Some fields are not valid.", fields=fields)
-
-    @api.exception_handler(DjangoValidationError)
-    def on_rule_error(request, exc: DjangoValidationError):
-        fields = _django_validation_fields(exc)
-        message = (
-            next(iter(fields.values()))[0] if len(fields) == 1 else "Some fields are not valid."
-        )
-        return error_response(400, "invalid", message, fields=fields)
 
     @api.exception_handler(AuthenticationError)
     def on_unauthenticated(request, exc):
@@ -116,28 +160,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
                 403, "csrf_failed", "Send the X-CSRFToken header from GET /auth/csrf."
             )
         return error_response(exc.status_code, STATUS_CODES.get(exc.status_code, "error"), message)
-
-    @api.exception_handler(Http404)
-    def on_not_found(request, exc):
-        return error_response(404, "not_found", "Not found.")
-
-    @api.exception_handler(ObjectDoesNotExist)
-    def on_missing_object(request, exc):
-        return error_response(404, "not_found", "Not found.")
-
-    @api.exception_handler(PermissionDenied)
-    def on_forbidden(request, exc):
-        return error_response(403, "forbidden", str(exc) or "You are not allowed to do that.")
-
-    @api.exception_handler(Ratelimited)
-    def on_rate_limited(request, exc):
-        retry_after = getattr(exc, "retry_after", None) or 60
-        return error_response(
-            429,
-            "rate_limited",
-            "Too many requests. Try again later.",
-            headers={"Retry-After": str(retry_after)},
-        )
 
     @api.exception_handler(RequestDataTooBig)
     def on_too_big(request, exc):

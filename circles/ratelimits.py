@@ -13,6 +13,8 @@ from django.http import HttpResponse
 from django_ratelimit.core import get_usage
 from django_ratelimit.exceptions import Ratelimited
 
+from circles.errors import refusal
+
 # name -> rate, as django-ratelimit spells it
 RATES = {
     "login": "5/m",
@@ -45,7 +47,6 @@ def enforce(request, name: str, *, key: str, rate: str | None = None) -> None:
 
 
 def ratelimited_view(request, exception):
-    """RATELIMIT_VIEW: what a page answers when a limit trips."""
-    response = HttpResponse("Too many requests. Try again in a minute.", status=429)
-    response["Retry-After"] = str(getattr(exception, "retry_after", 60))
-    return response
+    """RATELIMIT_VIEW: what a page answers when a limit trips (as text: no page here)."""
+    refused = refusal(exception, too_often="Too many requests. Try again in a minute.")
+    return HttpResponse(refused.message, status=refused.status, headers=refused.headers)

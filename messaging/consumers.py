@@ -33,12 +33,9 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from django_ratelimit.exceptions import Ratelimited
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from circles.errors import ApiError
+from circles.errors import REFUSALS, error_object, refusal
 from circles.realtime import conversation_group, user_group
 from messaging import events, presence
 from messaging.selectors import (
@@ -62,30 +59,15 @@ FRAMES_PER_SECOND = 30
 CLOSE_AFTER_FRAMES_PER_SECOND = 4 * FRAMES_PER_SECOND
 TYPING_EVERY_S = 0.5
 JOIN_BATCH = 20  # conversation groups joined at once on connect
-REFUSALS = (ValidationError, Http404, PermissionDenied, Ratelimited, ApiError)
 
 # Offline checks scheduled after a last socket closed (held so they are not collected).
 _settling: set = set()
 
 
 def error_body(exc: Exception) -> dict:
-    """A refusal as the API's error object {code, message, fields?}."""
-    if isinstance(exc, ApiError):
-        body = {"code": exc.code, "message": exc.message}
-        if exc.fields:
-            body["fields"] = exc.fields
-        return body
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            fields = {name: [str(m) for m in msgs] for name, msgs in exc.message_dict.items()}
-            first = next(iter(fields.values()))[0]
-            return {"code": "invalid", "message": first, "fields": fields}
-        return {"code": "invalid", "message": exc.messages[0]}
-    if isinstance(exc, Ratelimited):
-        return {"code": "rate_limited", "message": "Too many messages. Try again in a minute."}
-    if isinstance(exc, PermissionDenied):
-        return {"code": "forbidden", "message": str(exc) or "You can't do that."}
-    return {"code": "not_found", "message": "Not found."}
+    """A refusal as the API's error object {code, message, fields?}, in the socket's words
+    for a rate limit."""
+    return error_object(refusal(exc, too_often="Too many messages. Try again in a minute."))
 
 
 def _send_and_describe(*, user, conversation_id, client_id, content) -> dict:

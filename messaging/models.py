@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
+from accounts.models import Block, CircleMembership
+
 MESSAGE_MAX = 4000
 TITLE_MAX = 100
 CLIENT_ID_MAX = 64
@@ -39,17 +41,15 @@ class ParticipantQuerySet(models.QuerySet):
         """THE rule for who reads a conversation and receives its events: participant rows
         whose person may read their conversation. A participant row, and:
         - a circle's chat: the person is still a member of the circle (a membership row,
-          the rule of `Circle.objects.with_member`);
+          the rule of `CircleMembership.objects.of`);
         - a direct conversation: no block either way between its two people.
         Group conversations stay shared across a block between two of their members.
         `Conversation.objects.readable_by(user)` asks this for one person; pages, the API,
         the socket, presence and media serving all go through one of the two.
         """
-        from accounts.models import Block, CircleMembership
-
         circle_member = Exists(
-            CircleMembership.objects.filter(
-                circle_id=OuterRef("conversation__circle_id"), user_id=OuterRef("user_id")
+            CircleMembership.objects.of(
+                user=OuterRef("user_id"), circle=OuterRef("conversation__circle_id")
             )
         )
         # in a direct conversation both people are participants, so a block whose two
@@ -58,7 +58,7 @@ class ParticipantQuerySet(models.QuerySet):
         people = Participant.objects.filter(
             conversation_id=OuterRef(OuterRef("conversation_id"))
         ).values("user_id")
-        blocked_inside = Exists(Block.objects.filter(blocker_id__in=people, blocked_id__in=people))
+        blocked_inside = Exists(Block.objects.among(people))
         return self.filter(Q(conversation__circle__isnull=True) | circle_member).exclude(
             Q(conversation__kind=ConversationKind.DIRECT) & blocked_inside
         )

@@ -56,11 +56,7 @@ def user_list_messageable(*, user) -> QuerySet[User]:
             circle__in=CircleMembership.objects.filter(user=user).values("circle"),
         )
     )
-    blocked = Exists(
-        Block.objects.filter(
-            Q(blocker=user, blocked=OuterRef("pk")) | Q(blocker=OuterRef("pk"), blocked=user)
-        )
-    )
+    blocked = Exists(Block.objects.between(user, OuterRef("pk")))
     return (
         User.objects.filter(is_active=True)
         .exclude(pk=user.pk)

@@ -5,13 +5,13 @@ presence, optimistic sending) on top of the same markup.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.exceptions import Ratelimited
 
+from circles import errors
 from circles.errors import ApiError
 from messaging import presence, selectors, services
 from messaging.forms import REACTION_CHOICES, ConversationStartForm, MessageForm, ReactionForm
@@ -19,7 +19,7 @@ from messaging.models import MESSAGE_MAX
 
 INBOX_PAGE = 30
 HISTORY_PAGE = 30
-REFUSALS = (ValidationError, PermissionDenied, Ratelimited, ApiError)
+REFUSALS = errors.PAGE_REFUSALS
 
 
 def _htmx(request) -> bool:
@@ -27,15 +27,10 @@ def _htmx(request) -> bool:
 
 
 def _refusal(exc) -> tuple[int, str, dict]:
-    """(status, message, headers) for an exception in REFUSALS."""
-    if isinstance(exc, Ratelimited):
-        retry_after = str(getattr(exc, "retry_after", 60))
-        return 429, "You're sending too fast. Try again in a minute.", {"Retry-After": retry_after}
-    if isinstance(exc, ApiError):
-        return exc.status, exc.message, exc.headers
-    if isinstance(exc, ValidationError):
-        return 400, exc.messages[0], {}
-    return 403, str(exc) or "You can't do that.", {}
+    """(status, message, headers) for an exception in REFUSALS: circles.errors.refusal,
+    with messaging pages' words for a rate limit."""
+    refused = errors.refusal(exc, too_often="You're sending too fast. Try again in a minute.")
+    return refused.status, refused.message, refused.headers
 
 
 def _render(request, template, context, *, status=200, headers=None):

@@ -2,7 +2,7 @@
 
 A person's list, `feed:inbox:<id>`, is a sorted set of the newest INBOX_SIZE posts
 written by them or by the people they follow (score: created_at in microseconds, member:
-that time and the post id), read instead of posts.selectors._feed_candidates' LATERAL
+that time and the post id), read instead of posts.selectors.feed._feed_candidates' LATERAL
 query: 0.7–1 ms against 2.6–3 ms on the bench VM (bench/cases/feed.py). It says nothing
 about who may see a post: every page still asks Post.objects.visible_to, so a stale list
 can show a post late or not at all, never to someone it is hidden from.

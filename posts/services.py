@@ -60,8 +60,8 @@ def _post_circle(*, author: User, visibility: str, circle_id):
             raise ValidationError({"circle_id": ["Only circle posts name a circle."]})
         return None
     membership = (
-        CircleMembership.objects.select_related("circle")
-        .filter(user=author, circle_id=_uuid_or_none(circle_id))
+        CircleMembership.objects.of(user=author, circle=_uuid_or_none(circle_id))
+        .select_related("circle")
         .first()
     )
     if membership is None:

@@ -10,7 +10,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django_ratelimit.exceptions import Ratelimited
 
 from accounts.selectors import circle_list_for_user, user_content_visible, user_get_profile
 from accounts.views.edges import refusals_as_pages
+from circles import errors
 from circles.errors import ApiError
 from circles.ratelimits import enforce
 from posts import cards, selectors, services
@@ -29,7 +30,7 @@ from posts.models import PostStatus
 from posts.text import caption_html
 
 CIRCLES_IN_SELECT = 50  # the pagination maximum; people are in a handful of circles
-REFUSALS = (ValidationError, PermissionDenied, Ratelimited, ApiError)
+REFUSALS = errors.PAGE_REFUSALS
 
 
 def _htmx(request) -> bool:
@@ -37,15 +38,10 @@ def _htmx(request) -> bool:
 
 
 def _refusal(exc) -> tuple[int, str, dict]:
-    """(status, message, headers) for an exception in REFUSALS."""
-    if isinstance(exc, Ratelimited):
-        retry_after = str(getattr(exc, "retry_after", 60))
-        return 429, "You're doing that too often. Try again later.", {"Retry-After": retry_after}
-    if isinstance(exc, ApiError):
-        return exc.status, exc.message, exc.headers
-    if isinstance(exc, ValidationError):
-        return 400, exc.messages[0], {}
-    return 403, str(exc) or "You can't do that.", {}
+    """(status, message, headers) for an exception in REFUSALS: circles.errors.refusal,
+    with post pages' words for a rate limit."""
+    refused = errors.refusal(exc, too_often="You're doing that too often. Try again later.")
+    return refused.status, refused.message, refused.headers
 
 
 def _render(request, template, context, *, status=200, headers=None):

@@ -5,10 +5,11 @@ from accounts.models.circles import (
     Circle,
     CircleInvite,
     CircleMembership,
+    CircleMembershipQuerySet,
     CircleQuerySet,
     CircleRole,
 )
-from accounts.models.graph import Block, Follow, FollowRequest, FollowState
+from accounts.models.graph import Block, BlockQuerySet, Follow, FollowRequest, FollowState
 from accounts.models.users import (
     AVATAR_PURPOSE,
     RESERVED_USERNAMES,
@@ -28,9 +29,11 @@ __all__ = [
     "USERNAME_PATTERN",
     "ApiToken",
     "Block",
+    "BlockQuerySet",
     "Circle",
     "CircleInvite",
     "CircleMembership",
+    "CircleMembershipQuerySet",
     "CircleQuerySet",
     "CircleRole",
     "CirclesUserManager",

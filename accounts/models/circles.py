@@ -18,9 +18,10 @@ class CircleRole(models.TextChoices):
 
 class CircleQuerySet(models.QuerySet):
     def with_member(self, user):
-        """THE rule for "is user in this circle?": a membership row, any role.
+        """The circles user is in: THE membership rule (CircleMembershipQuerySet.of) seen
+        from the circles, as a join, so a listing can read the membership row too.
 
-        Circle posts, stories, albums and the circle chat filter with this.
+        Pages and the API that show circles filter with this.
         """
         if user is None or not user.is_authenticated:
             return self.none()
@@ -45,6 +46,16 @@ class Circle(models.Model):
         return self.name
 
 
+class CircleMembershipQuerySet(models.QuerySet):
+    def of(self, *, user, circle):
+        """THE rule for "is user in this circle?": user's membership row in circle, any
+        role (a pending invitee has none). Each side may be an instance, an id or an
+        OuterRef expression, so `Exists(CircleMembership.objects.of(user=viewer,
+        circle=OuterRef("circle")))` asks it per row: circle posts, the circle chat's
+        readers and the services all ask this."""
+        return self.filter(circle=circle, user=user)
+
+
 class CircleMembership(models.Model):
     circle = models.ForeignKey(
         Circle, on_delete=models.CASCADE, related_name="memberships", db_index=False
@@ -57,6 +68,8 @@ class CircleMembership(models.Model):
     )
     role = models.CharField(max_length=10, choices=CircleRole.choices, default=CircleRole.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CircleMembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -87,6 +87,20 @@ class FollowRequest(models.Model):
         return f"{self.requester_id} ⇢ {self.target_id}"
 
 
+class BlockQuerySet(models.QuerySet):
+    def between(self, one, other):
+        """THE rule for "is there a block either way?": the blocks one made of other or
+        other of one. Each side may be a user, an id or an OuterRef expression, so
+        `Exists(Block.objects.between(viewer, OuterRef("author")))` asks it per row and
+        `Block.objects.between(user, other).exists()` asks it about two people."""
+        return self.filter(Q(blocker=one, blocked=other) | Q(blocker=other, blocked=one))
+
+    def among(self, people):
+        """The blocks between two of `people` (ids, or a subquery of ids): a group's
+        members may not be together when any of these exists."""
+        return self.filter(blocker_id__in=people, blocked_id__in=people)
+
+
 class Block(models.Model):
     """blocker blocked blocked: hides each from the other, both ways."""
 
@@ -103,6 +117,8 @@ class Block(models.Model):
         db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BlockQuerySet.as_manager()
 
     class Meta:
         constraints = [

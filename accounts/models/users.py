@@ -12,6 +12,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 
+from accounts.models.graph import Block, Follow
+
 # The purpose of avatars in the media purpose table (registered in AccountsConfig).
 AVATAR_PURPOSE = "avatar"
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_]{3,30}$")
@@ -47,8 +49,6 @@ class UserQuerySet(models.QuerySet):
         People viewer blocked stay visible to viewer (so they can be unblocked); people
         who blocked viewer are as if they did not exist (404).
         """
-        from accounts.models.graph import Block
-
         users = self.filter(is_active=True)
         if _is_anonymous(viewer):
             return users
@@ -61,17 +61,10 @@ class UserQuerySet(models.QuerySet):
         is public or whom viewer follows (an approved follow). Anonymous viewers: public
         accounts only. Selectors and later apps use this filter, never their own copy.
         """
-        from accounts.models.graph import Block, Follow
-
         users = self.filter(is_active=True)
         if _is_anonymous(viewer):
             return users.filter(is_private=False)
-        blocked_either_way = Exists(
-            Block.objects.filter(
-                Q(blocker=OuterRef("pk"), blocked=viewer)
-                | Q(blocker=viewer, blocked=OuterRef("pk"))
-            )
-        )
+        blocked_either_way = Exists(Block.objects.between(OuterRef("pk"), viewer))
         followed = Exists(Follow.objects.filter(follower=viewer, following=OuterRef("pk")))
         return users.filter(
             Q(pk=viewer.pk) | (~blocked_either_way & (Q(is_private=False) | followed))

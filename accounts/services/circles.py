@@ -7,7 +7,7 @@ same transaction, so whoever leaves a circle leaves its chat at once."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from accounts import hooks
@@ -32,9 +32,7 @@ def _lock_circle(circle: Circle) -> Circle:
 
 def _role_of(*, circle: Circle, user: User) -> str | None:
     return (
-        CircleMembership.objects.filter(circle=circle, user=user)
-        .values_list("role", flat=True)
-        .first()
+        CircleMembership.objects.of(user=user, circle=circle).values_list("role", flat=True).first()
     )
 
 
@@ -55,10 +53,8 @@ def _blocked_with_circle(*, circle: Circle, person: User) -> bool:
     """Is there a block, either way, between person and any member of circle (the owner
     and, while a member, the inviter included)? Checked when inviting and again when
     accepting, since a block may come after the invitation."""
-    member_ids = CircleMembership.objects.filter(circle=circle).values("user_id")
-    return Block.objects.filter(
-        Q(blocker=person, blocked__in=member_ids) | Q(blocked=person, blocker__in=member_ids)
-    ).exists()
+    members = CircleMembership.objects.filter(circle=circle)
+    return members.filter(Exists(Block.objects.between(person, OuterRef("user_id")))).exists()
 
 
 def circle_create(*, owner: User, name: str, description: str = "") -> Circle:
@@ -120,7 +116,7 @@ def circle_invite(*, actor: User, circle: Circle, invitee: User) -> CircleInvite
             raise Http404  # they blocked the inviter: as if they did not exist
         if (
             invitee.pk == actor.pk
-            or CircleMembership.objects.filter(circle=circle, user=invitee).exists()
+            or CircleMembership.objects.of(user=invitee, circle=circle).exists()
         ):
             raise ValidationError({"username": [f"@{invitee.username} is already in this circle."]})
         pending = CircleInvite.objects.filter(circle=circle, invitee=invitee).first()
@@ -202,7 +198,7 @@ def circle_leave(*, user: User, circle: Circle) -> None:
             raise Http404
         if role == CircleRole.OWNER:
             raise ValidationError("Transfer ownership to another member before you leave.")
-        CircleMembership.objects.filter(circle=circle, user=user).delete()
+        CircleMembership.objects.of(user=user, circle=circle).delete()
         hooks.circle_members_changed(circle=circle)
 
 
@@ -228,7 +224,7 @@ def circle_member_remove(*, actor: User, circle: Circle, user: User) -> None:
             raise PermissionDenied("The owner can't be removed.")
         if role == CircleRole.ADMIN and actor_role != CircleRole.OWNER:
             raise PermissionDenied("Only the owner can remove an admin.")
-        CircleMembership.objects.filter(circle=circle, user=user).delete()
+        CircleMembership.objects.of(user=user, circle=circle).delete()
         hooks.circle_members_changed(circle=circle)
 
 
@@ -250,7 +246,7 @@ def circle_member_set_role(*, actor: User, circle: Circle, user: User, role: str
             raise Http404
         if current == CircleRole.OWNER:
             raise ValidationError({"role": ["Transfer ownership instead."]})
-        CircleMembership.objects.filter(circle=circle, user=user).update(role=role)
+        CircleMembership.objects.of(user=user, circle=circle).update(role=role)
 
 
 def circle_transfer_ownership(*, actor: User, circle: Circle, new_owner: User) -> Circle:

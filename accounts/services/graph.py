@@ -15,11 +15,7 @@ def _check_not_blocked(*, actor: User, other: User, locked: dict) -> None:
     blocked other (they can see them, and must unblock first)."""
     if not locked[other.pk].is_active:
         raise Http404
-    blocks = set(
-        Block.objects.filter(
-            Q(blocker=actor, blocked=other) | Q(blocker=other, blocked=actor)
-        ).values_list("blocker_id", flat=True)
-    )
+    blocks = set(Block.objects.between(actor, other).values_list("blocker_id", flat=True))
     if other.pk in blocks:
         raise Http404
     if actor.pk in blocks:
@@ -128,8 +124,6 @@ def block_delete(*, blocker: User, target: User) -> None:
     life only when no block is left either way."""
     with transaction.atomic():
         deleted, _ = Block.objects.filter(blocker=blocker, blocked=target).delete()
-        still_blocked = Block.objects.filter(
-            Q(blocker=blocker, blocked=target) | Q(blocker=target, blocked=blocker)
-        ).exists()
+        still_blocked = Block.objects.between(blocker, target).exists()
         if deleted and not still_blocked:
             hooks.block_lifted(blocker=blocker, target=target)

@@ -4,18 +4,16 @@ message, the POST-only signed-in action decorator, and the local-only `next`."""
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_ratelimit.exceptions import Ratelimited
 
-from circles.errors import ApiError
+from circles import errors
 
 # Http404 is not here: it travels on to the site's 404 page.
-REFUSALS = (ValidationError, PermissionDenied, Ratelimited, ApiError)
+REFUSALS = errors.PAGE_REFUSALS
 
 
 def htmx(request) -> bool:
@@ -23,15 +21,10 @@ def htmx(request) -> bool:
 
 
 def refusal(exc) -> tuple[int, str, dict]:
-    """(status, message, headers) for an exception in REFUSALS."""
-    if isinstance(exc, Ratelimited):
-        retry_after = str(getattr(exc, "retry_after", None) or 60)
-        return 429, "Too many attempts. Try again in a minute.", {"Retry-After": retry_after}
-    if isinstance(exc, ApiError):
-        return exc.status, exc.message, dict(exc.headers)
-    if isinstance(exc, ValidationError):
-        return 400, exc.messages[0], {}
-    return 403, str(exc) or "You can't do that.", {}
+    """(status, message, headers) for an exception in REFUSALS: circles.errors.refusal,
+    with accounts pages' words for a rate limit."""
+    refused = errors.refusal(exc, too_often="Too many attempts. Try again in a minute.")
+    return refused.status, refused.message, refused.headers
 
 
 def render_page(request, template, context, *, status=200, headers=None):

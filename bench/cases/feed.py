@@ -1,7 +1,7 @@
 """The home feed at 10,000 people / 200,000 posts / ~150 follows each: the feed API and the
 HTML home page at a steady rate from the separate load process, against uvicorn with
 several workers on PostgreSQL and Redis; SQL queries per page; and the measurements that
-chose the feed's design (posts/selectors.py, post_list_for_feed).
+chose the feed's design (posts/selectors/feed.py, post_list_for_feed).
 
 The dataset is `seed_demo --users 10000` + `seed_posts --posts 200000`, made on the first
 run (a few minutes, printed) and kept in circles_bench. Requests are spread over SAMPLE
@@ -232,11 +232,12 @@ def _model_rows(people) -> list[Result]:
     from django.conf import settings
 
     from posts import selectors
+    from posts.selectors.feed import _feed_candidates
 
     rows = [
         _timed(
             "model/pull: candidates (PostgreSQL LATERAL)",
-            lambda p: selectors._feed_candidates(viewer=p, before=None, count=31),
+            lambda p: _feed_candidates(viewer=p, before=None, count=31),
             people,
         ),
         _timed(
@@ -250,7 +251,7 @@ def _model_rows(people) -> list[Result]:
     client = redis.Redis.from_url(settings.REDIS_URL)
     try:
         for person in people:  # what fan-out-on-write would have built
-            entries = selectors._feed_candidates(viewer=person, before=None, count=FANOUT_LIST)
+            entries = _feed_candidates(viewer=person, before=None, count=FANOUT_LIST)
             key = f"{FANOUT_PREFIX}{person.pk}"
             client.delete(key)
             if entries:

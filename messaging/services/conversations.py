@@ -83,7 +83,7 @@ def conversation_start(
     if len(others) == 1:
         return _direct_get_or_create(user=creator, other=others[0])
     ids = [other.pk for other in others]
-    if Block.objects.filter(blocker__in=ids, blocked__in=ids).exists():
+    if Block.objects.among(ids).exists():
         raise ValidationError(
             {"usernames": ["Some of these people can't be in a conversation together."]}
         )

@@ -11,7 +11,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.services import follow_delete
-from posts import inbox, selectors, services
+from posts import inbox, services
+from posts.selectors.feed import _feed_candidates
 from tests.factories import UserFactory
 from tests.feed.conftest import bearer, follow, ids, quick_post
 
@@ -27,14 +28,12 @@ def from_lists(viewer, before=None, count=5):
         viewer=viewer,
         before=before,
         count=count,
-        rebuild=lambda n: selectors._feed_candidates(viewer=viewer, before=None, count=n),
+        rebuild=lambda n: _feed_candidates(viewer=viewer, before=None, count=n),
     )
 
 
 def from_postgres(viewer, before=None, count=5):
-    return [
-        tuple(row) for row in selectors._feed_candidates(viewer=viewer, before=before, count=count)
-    ]
+    return [tuple(row) for row in _feed_candidates(viewer=viewer, before=before, count=count)]
 
 
 @pytest.fixture

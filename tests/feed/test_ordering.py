@@ -113,7 +113,7 @@ def test_paging_while_another_connection_inserts(viewer, friend):
 def test_hidden_candidates_make_short_pages_but_skip_nothing(viewer, friend, monkeypatch):
     """Many circle posts viewer can't see sit between the visible ones: pages may come
     short, but the cursor goes on and every visible post shows, in order."""
-    monkeypatch.setattr(selectors, "FEED_ROUNDS", 2)
+    monkeypatch.setattr("posts.selectors.feed.FEED_ROUNDS", 2)
     follow(viewer, friend)
     circle = make_circle(friend, name="Not for viewer")
     visible = []

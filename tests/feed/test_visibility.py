@@ -158,3 +158,13 @@ def test_visible_to_agrees_with_the_accounts_rule_for_everyone(viewer, world):
         fast = set(Post.objects.visible_to(person).values_list("pk", flat=True))
         reference = set(reference_visible_to(person).values_list("pk", flat=True))
         assert fast == reference, person.username
+
+
+def test_public_posts_are_what_anyone_may_see_and_what_hashtags_count(viewer, world):
+    _, posts = world
+    # published, public, by an active public account (blocks only matter to signed-in people)
+    public = {"public", "stranger", "blocker", "blocked"}
+    assert names(posts, Post.objects.public()) == public
+    assert names(posts, Post.objects.visible_to(None)) == public
+    counted = selectors.hashtag_list_for_search(q="#tag")
+    assert counted == [{"name": "tag", "post_count": len(public)}]

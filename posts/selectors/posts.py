@@ -1,0 +1,174 @@
+"""Reads of posts, their comments and photos that carry a rule or feed a page. Every post
+read goes through Post.objects.visible_to(viewer); hidden things raise Http404."""
+
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from accounts.selectors import (
+    block_exists_between,
+    circle_get_for_member,
+    count_of,
+    user_content_visible,
+    user_get_visible,
+)
+from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
+from posts.models import (
+    Bookmark,
+    Comment,
+    CommentLike,
+    Like,
+    Mention,
+    Post,
+    PostImage,
+    PostStatus,
+    Visibility,
+)
+
+
+def _uuid(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+def detail_prefetches() -> list[Prefetch]:
+    """A post card's photos (in order) and mentions, for prefetching."""
+    return [
+        Prefetch(
+            "post_images",
+            queryset=PostImage.objects.select_related("image").order_by("position"),
+        ),
+        Prefetch("mentions", queryset=Mention.objects.select_related("user")),
+    ]
+
+
+def posts_with_details(queryset: QuerySet, *, viewer) -> QuerySet:
+    """Everything a post card shows, in a constant number of queries for any page size:
+    posts_with_summary plus the photos and mentions."""
+    return posts_with_summary(queryset, viewer=viewer).prefetch_related(*detail_prefetches())
+
+
+def post_get_visible(*, viewer, post_id) -> Post:
+    post = posts_with_details(Post.objects.visible_to(viewer), viewer=viewer).filter(
+        pk=_uuid(post_id)
+    )
+    found = post.first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def post_get_deletable(*, actor, post_id) -> Post:
+    """A post actor may delete: one they can see, or any post for staff (moderation)."""
+    if actor.is_staff:
+        found = Post.objects.filter(pk=_uuid(post_id)).first()
+        if found is None:
+            raise Http404
+        return found
+    return post_get_visible(viewer=actor, post_id=post_id)
+
+
+def post_list_for_author(*, viewer, author: User, cursor=None, limit=20) -> PageResult:
+    posts = Post.objects.visible_to(viewer).filter(author=author)
+    return paginate(posts_with_details(posts, viewer=viewer), cursor=cursor, limit=limit)
+
+
+def comment_get_visible(*, viewer, comment_id) -> Comment:
+    comment = (
+        Comment.objects.visible_to(viewer)
+        .select_related("post", "author")
+        .filter(pk=_uuid(comment_id))
+        .first()
+    )
+    if comment is None:
+        raise Http404
+    return comment
+
+
+def comment_list_for_post(*, viewer, post: Post, parent_id=None, cursor=None, limit=20):
+    """The comments (or one comment's replies) on a post the caller checked viewer may see."""
+    comments = Comment.objects.by_people_visible_to(viewer).filter(post=post)
+    comments = comments.select_related("author")
+    if parent_id:
+        comments = comments.filter(parent_id=_uuid(parent_id))
+    else:
+        comments = comments.filter(parent__isnull=True)
+    if viewer is not None and viewer.is_authenticated:
+        comments = comments.annotate(
+            liked=Exists(CommentLike.objects.filter(comment=OuterRef("pk"), user=viewer))
+        )
+    return paginate(comments, cursor=cursor, limit=limit)
+
+
+def post_image_visible(viewer, image) -> bool:
+    """May viewer see a post photo? Exactly when they may see its post (the media purpose
+    rule of post photos)."""
+    return Post.objects.visible_to(viewer).filter(post_images__image=image).exists()
+
+
+def user_posts_count(*, viewer):
+    """posts_count of a user, as an annotation: their published posts viewer may see (so
+    the count never reveals how many followers-only or circle posts someone has).
+    Registered as a profile count (accounts.hooks.profile_counts)."""
+    return count_of(Post.objects.visible_to(viewer).filter(status=PostStatus.PUBLISHED), "author")
+
+
+def post_list_for_circle(
+    *, viewer, circle_id, cursor=None, limit=DEFAULT_LIMIT, details: bool = True
+) -> tuple:
+    """(the circle, a page of the posts shared to it, newest first) for its members;
+    Http404 for anyone else (outsiders, pending invitees, unknown or malformed ids)."""
+    circle = circle_get_for_member(circle_id=circle_id, viewer=viewer)
+    posts = Post.objects.visible_to(viewer).filter(circle=circle, visibility=Visibility.CIRCLE)
+    loaded = (posts_with_details if details else posts_with_summary)(posts, viewer=viewer)
+    return circle, paginate(loaded, cursor=cursor, limit=limit)
+
+
+def post_list_for_hashtag(*, viewer, name: str, cursor=None, limit=30) -> PageResult:
+    posts = Post.objects.visible_to(viewer).filter(post_hashtags__hashtag__name=name.lower())
+    return paginate(posts_with_details(posts, viewer=viewer), cursor=cursor, limit=limit)
+
+
+def posts_with_summary(queryset: QuerySet, *, viewer) -> QuerySet:
+    """posts_with_details without the photos and mentions (posts.cards keeps those in
+    Redis): author, circle, and liked/bookmarked for a signed-in viewer, in the one query."""
+    queryset = queryset.select_related("author", "circle")
+    if viewer is None or not viewer.is_authenticated:
+        return queryset
+    return queryset.annotate(
+        liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=viewer)),
+        bookmarked=Exists(Bookmark.objects.filter(post=OuterRef("pk"), user=viewer)),
+    )
+
+
+def post_list_saved(
+    *, viewer, cursor: str | None = None, limit: int = DEFAULT_LIMIT, details: bool = True
+):
+    """The posts viewer saved and may still see, most recently saved first. details as
+    for post_list_for_feed."""
+    posts = (
+        Post.objects.visible_to(viewer)
+        .filter(bookmarks__user=viewer)
+        .annotate(saved_at=F("bookmarks__created_at"))
+    )
+    posts = (posts_with_details if details else posts_with_summary)(posts, viewer=viewer)
+    return paginate(posts, cursor=cursor, limit=limit, time_field="saved_at")
+
+
+def post_list_for_profile(*, viewer, username: str, cursor=None, limit=DEFAULT_LIMIT):
+    """A person's posts for GET /users/{username}/posts: Http404 when they are unknown,
+    banned, or a block stands between you either way; PermissionDenied ("This account is
+    private.") when the profile is visible but its posts are not (a private account you
+    don't follow); else post_list_for_author."""
+    author = user_get_visible(username=username, viewer=viewer)
+    signed_in = viewer is not None and viewer.is_authenticated
+    if signed_in and block_exists_between(user=viewer, other=author):
+        raise Http404
+    if not user_content_visible(viewer=viewer, owner=author):
+        raise PermissionDenied("This account is private.")
+    return post_list_for_author(viewer=viewer, author=author, cursor=cursor, limit=limit)
