@@ -2,13 +2,15 @@
 dropped are replaced without a failed request, and a database that cannot be reached
 answers 503 (JSON for the API, a plain page otherwise) within seconds, not a 500.
 
-Each test starts its own server process; the dropped connections are only those of this
-test's own database (pytest-django's, per xdist worker)."""
+Each test starts its own server process; the connections dropped are only that
+process's (found by the application_name it connects with, libpq's PGAPPNAME), so no
+other test's connections are touched."""
 
 import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 from django.db import connection
@@ -31,22 +33,24 @@ def get(url: str, token: str | None = None) -> tuple[int, bytes, float]:
         return error.code, error.read(), time.monotonic() - started
 
 
-def drop_every_other_connection() -> int:
+def drop_connections_of(application_name: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " WHERE application_name = %s",
+            [application_name],
         )
         return cursor.fetchone()[0]
 
 
 def test_dropped_connections_are_replaced_without_a_failed_request():
     _, token = api_token_create(user=UserFactory(username="keeper"))
-    with uvicorn_server(DATABASE_POOL_MAX_SIZE=4) as base:
+    name = f"circles-dropped-{uuid.uuid4().hex[:12]}"
+    with uvicorn_server(DATABASE_POOL_MAX_SIZE=4, PGAPPNAME=name) as base:
         paths = ["/api/v1/feed", "/api/v1/auth/me", "/accounts/login/", "/explore/"]
         for path in paths * 3:  # the pool holds open connections now
             assert get(base + path, token)[0] == 200
-        assert drop_every_other_connection() >= 1
+        assert drop_connections_of(name) >= 1
         statuses = [get(base + path, token)[0] for path in paths * 10]
         assert statuses == [200] * 40
 

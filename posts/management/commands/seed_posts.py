@@ -277,6 +277,7 @@ class Seeder:
                         "attempts": 1,
                         "claimed_at": created,
                         "claimed_by": "",
+                        "scratch_keys": [],
                         "created_at": created,
                         "updated_at": created,
                     }
