@@ -17,6 +17,7 @@ from django_ratelimit.exceptions import Ratelimited
 RATES = {
     "login": "5/m",
     "post": "10/h",
+    "story": "20/h",
     "like": "100/h",
     "comment": "50/h",
     "feed": "60/m",
