@@ -8,11 +8,11 @@ from accounts import services as accounts
 from media.services import image_process
 from stories import services
 from stories.models import Story
-from tests.accounts.conftest import API, Api, error_of, media_storage
+from tests.accounts.conftest import API, Api, error_of, media_storage, mode
 from tests.factories import UserFactory
 from tests.posts.conftest import jpeg_bytes
 
-__all__ = ["API", "Api", "error_of", "media_storage"]
+__all__ = ["API", "Api", "error_of", "media_storage", "mode"]
 
 
 def story_upload(name="story.jpg", size=(360, 640)) -> SimpleUploadedFile:
