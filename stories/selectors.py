@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -105,18 +105,29 @@ class TrayEntry:
 def story_list_for_tray(*, viewer) -> list[TrayEntry]:
     """The tray: viewer's own stories first, then each person whose active stories viewer
     may see — those with unseen stories first, each group by their latest story, newest
-    first. One query, however many people viewer follows or shares circles with.
+    first. Two queries, however many people viewer follows or shares circles with.
 
-    The candidates (viewer, the people viewer follows, viewer's circles) only narrow the
-    scan to index lookups; Story.objects.visible_to decides."""
+    Story.objects.visible_to decides; the candidates (viewer, the people viewer follows,
+    viewer's circles), one branch of a UNION each, only let PostgreSQL walk the
+    (author, expires_at) and (circle, expires_at) indexes for them instead of scanning
+    every active story. The stories found are then loaded with their details by id, so
+    the planner knows how few they are (as one query it guessed thousands, hashed the
+    whole image and user tables and paid a JIT compile: ~150 ms instead of a few)."""
     if viewer is None or not viewer.is_authenticated:
         return []
+    rule = Story.objects.visible_to(viewer).order_by()
     followed = Follow.objects.filter(follower=viewer).values("following_id")
     circles = CircleMembership.objects.filter(user=viewer).values("circle_id")
-    candidates = Q(author=viewer) | Q(author__in=followed) | Q(circle__in=circles)
-    stories = stories_with_details(
-        Story.objects.visible_to(viewer).filter(candidates), viewer=viewer
-    ).order_by("created_at", "pk")
+    found = rule.filter(author=viewer).values_list("pk", flat=True).union(
+        rule.filter(author__in=followed).values_list("pk", flat=True),
+        rule.filter(circle__in=circles).values_list("pk", flat=True),
+    )
+    ids = list(found)
+    if not ids:
+        return []
+    stories = stories_with_details(Story.objects.filter(pk__in=ids), viewer=viewer).order_by(
+        "created_at", "pk"
+    )
     entries: dict = {}
     for story in stories:
         story_decorate(story, viewer=viewer)
