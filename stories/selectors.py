@@ -118,9 +118,13 @@ def story_list_for_tray(*, viewer) -> list[TrayEntry]:
     rule = Story.objects.visible_to(viewer).order_by()
     followed = Follow.objects.filter(follower=viewer).values("following_id")
     circles = CircleMembership.objects.filter(user=viewer).values("circle_id")
-    found = rule.filter(author=viewer).values_list("pk", flat=True).union(
-        rule.filter(author__in=followed).values_list("pk", flat=True),
-        rule.filter(circle__in=circles).values_list("pk", flat=True),
+    found = (
+        rule.filter(author=viewer)
+        .values_list("pk", flat=True)
+        .union(
+            rule.filter(author__in=followed).values_list("pk", flat=True),
+            rule.filter(circle__in=circles).values_list("pk", flat=True),
+        )
     )
     ids = list(found)
     if not ids:
