@@ -109,10 +109,9 @@ class Command(BaseCommand):
             help="then run seed_posts to have N posts in total (default 0: none)",
         )
         parser.add_argument(
-            "--no-stories",
-            dest="stories",
-            action="store_false",
-            help="skip seed_stories (a few active demo stories)",
+            "--stories",
+            action="store_true",
+            help="then run seed_stories: a few active demo stories (make run does)",
         )
 
     def handle(self, *args, users, follows, seed, posts, stories, **options):
