@@ -21,7 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 WORK_DIR = REPO_DIR / "var" / "bench"
-BENCH_DB_NAME = "circles_bench"
+# BENCH_DB_NAME picks another database on the same server (e.g. one per worktree, so
+# benches of parallel branches and their migrations never meet)
+BENCH_DB_NAME = os.environ.get("BENCH_DB_NAME", "circles_bench")
 LOOPBACK = "127.0.0.1"
 # Hard ceilings, whatever a case or the command line asks for.
 MAX_DURATION_S = 60.0

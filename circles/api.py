@@ -60,9 +60,10 @@ def _mount_routers() -> None:
         users_router,
     )
     from media.api import router as media_router
-    from messaging.api import conversations_router, messages_router
+    from messaging.api import conversations_router, messages_router, story_replies_router
     from posts.api import comments_router, discovery_router
     from posts.api import router as posts_router
+    from stories.api import router as stories_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/realtime", realtime_router)
@@ -76,6 +77,8 @@ def _mount_routers() -> None:
     api.add_router("/circles", circles_router)
     api.add_router("/conversations", conversations_router)
     api.add_router("/messages", messages_router)
+    api.add_router("/stories", stories_router)
+    api.add_router("/stories", story_replies_router)  # POST /stories/{id}/reply: a message
     api.add_router("", discovery_router)  # /feed, /explore, /search, /users/{u}/posts, ...
 
 

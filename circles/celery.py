@@ -16,6 +16,9 @@ app.autodiscover_tasks(["circles"])  # the platform package is not a Django app
 app.conf.beat_schedule = {
     "platform-heartbeat": {"task": "circles.heartbeat", "schedule": 60.0},
     "images-requeue-stuck": {"task": "media.image_requeue_stuck", "schedule": 120.0},
+    # expired stories leave every path at once (queries filter on expires_at); this
+    # removes their rows, views and files
+    "stories-cleanup": {"task": "stories.cleanup", "schedule": 600.0},
 }
 
 

@@ -19,6 +19,7 @@ from circles.errors import refusal
 RATES = {
     "login": "5/m",
     "post": "10/h",
+    "story": "20/h",
     "like": "100/h",
     "comment": "50/h",
     "feed": "60/m",

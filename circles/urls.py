@@ -21,6 +21,7 @@ urlpatterns = [
     path("circles/", include(circle_urls)),
     path("", include("media.urls")),
     path("", include("posts.urls")),
+    path("", include("stories.urls")),
     path("", include(profile_urls)),  # /<username>/…: catches any first segment, keep last
 ]
 

@@ -24,10 +24,13 @@ from messaging.schemas import (
     ReactionIn,
     ReactionsOut,
     ReadIn,
+    StoryReplyIn,
 )
 
 conversations_router = Router(tags=["messaging"])
 messages_router = Router(tags=["messaging"])
+# mounted at /stories beside stories' own router: a reply is a message (beyond API.md)
+story_replies_router = Router(tags=["stories"])
 
 
 class HistoryParams(Schema):
@@ -170,3 +173,16 @@ def reaction_create(request, message_id: str, payload: ReactionIn):
 def reaction_delete(request, message_id: str, emoji: str):
     services.reaction_remove(user=request.auth, message_id=message_id, emoji=emoji)
     return Status(204, None)
+
+
+@story_replies_router.post("/{story_id}/reply", response={200: MessageOut, 201: MessageOut})
+def story_reply(request, story_id: str, payload: StoryReplyIn):
+    """Reply to a story you may see with a direct message to its author (the conversation
+    is opened or reused); the message refers to the story. 201 with the message (200 and
+    the first message for a repeated client_id). 404 for a story you may not see
+    (expired, deleted, hidden); 403 on your own story or when you may not message its
+    author."""
+    message, created = services.story_reply_send(
+        sender=request.auth, story_id=story_id, content=payload.content, client_id=payload.client_id
+    )
+    return Status(201 if created else 200, message)

@@ -8,9 +8,11 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from accounts import hooks
         from media.registry import purpose_register
-        from messaging import services
+        from messaging import selectors, services
         from messaging.models import IMAGE_PURPOSE
         from messaging.selectors import message_image_visible
+        from messaging.views import story_reply_url
+        from stories.hooks import replies_register
 
         # a chat photo: seen by whoever may read its message; re-sent live once settled
         purpose_register(
@@ -23,3 +25,5 @@ class MessagingConfig(AppConfig):
         stop, resume = services.participant_events_stop, services.participant_events_resume
         hooks.block_created.register(lambda *, blocker, target: stop(user=blocker, other=target))
         hooks.block_lifted.register(lambda *, blocker, target: resume(user=blocker, other=target))
+        # the story viewer offers a reply box where its viewer may message the author
+        replies_register(messageable=selectors.user_ids_messageable, url=story_reply_url)

@@ -77,3 +77,11 @@ class MessageForm(RefusalsMixin, forms.Form):
 class ReactionForm(forms.Form):
     emoji = forms.CharField(max_length=16)
     remove = forms.BooleanField(required=False)
+
+
+class StoryReplyForm(forms.Form):
+    """The story viewer's reply box; client_id is minted with the page (a double submit
+    sends one message)."""
+
+    content = TextField(label="Reply", max_length=MESSAGE_MAX, strip=False)
+    client_id = forms.CharField(max_length=CLIENT_ID_MAX, required=False)

@@ -182,6 +182,17 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="message",
     )
+    # A reply to a story: the story while it exists (expired stories are removed by the
+    # cleanup, which empties this), and story_reply kept so the chat can say "Story
+    # unavailable" after. Whether the story shows is asked of Story.objects.visible_to.
+    story = models.ForeignKey(
+        "stories.Story",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+    )
+    story_reply = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

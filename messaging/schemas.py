@@ -21,9 +21,20 @@ class ReactionOut(Schema):
     mine: bool
 
 
+class MessageStoryOut(Schema):
+    """What a reply to a story shows of it (beyond API.md): while the reader may still see
+    the story, its id and photo; after (expired, deleted, out of its audience), only
+    `available: false` ("Story unavailable")."""
+
+    id: str | None
+    available: bool
+    image: ImageOut | None
+
+
 class MessageOut(Schema):
     """message: {id, conversation_id, sender, client_id, content, image, reactions,
-    created_at, seq}. Built from messages_with_details (reaction_summary attached)."""
+    created_at, seq} and, beyond API.md, `story` (null unless the message replies to a
+    story). Built from messages_with_details (reaction_summary, story_available)."""
 
     id: str
     conversation_id: str
@@ -34,6 +45,7 @@ class MessageOut(Schema):
     reactions: list[ReactionOut]
     created_at: datetime
     seq: int
+    story: MessageStoryOut | None = None
 
     @staticmethod
     def resolve_id(obj) -> str:
@@ -42,6 +54,14 @@ class MessageOut(Schema):
     @staticmethod
     def resolve_conversation_id(obj) -> str:
         return str(obj.conversation_id)
+
+    @staticmethod
+    def resolve_story(obj):
+        if not obj.story_reply:
+            return None
+        if not getattr(obj, "story_available", False) or obj.story is None:
+            return {"id": None, "available": False, "image": None}
+        return {"id": str(obj.story_id), "available": True, "image": obj.story.image}
 
     @staticmethod
     def resolve_reactions(obj) -> list:
@@ -90,6 +110,14 @@ class MessageIn(Schema):
 
     client_id: str = Field(max_length=_TEXT_CAP)
     content: str = Field("", max_length=_TEXT_CAP)
+
+
+class StoryReplyIn(Schema):
+    """POST /stories/{id}/reply (beyond API.md): the reply's text, and optionally the
+    client_id that makes a repeat return the first message."""
+
+    content: str = Field(max_length=_TEXT_CAP)
+    client_id: str | None = Field(None, max_length=_TEXT_CAP)
 
 
 class ReadIn(Schema):

@@ -20,6 +20,7 @@ from accounts.models import Block, CircleMembership, Follow, User
 from circles.errors import ApiError
 from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageResult, paginate
 from messaging.models import Conversation, ConversationKind, Message, Participant, Reaction
+from stories.models import Story
 
 _HISTORY_SALT = "messaging.history"
 
@@ -68,6 +69,15 @@ def user_list_messageable(*, user) -> QuerySet[User]:
 def user_may_message(*, sender, recipient) -> bool:
     """May sender start a conversation with recipient? (user_list_messageable's rule)"""
     return user_list_messageable(user=sender).filter(pk=recipient.pk).exists()
+
+
+def user_ids_messageable(*, viewer, author_ids) -> set:
+    """Those of author_ids viewer may message (one query; the story viewer's reply box)."""
+    if _is_anonymous(viewer) or not author_ids:
+        return set()
+    return set(
+        user_list_messageable(user=viewer).filter(pk__in=author_ids).values_list("pk", flat=True)
+    )
 
 
 def user_list_message_suggestions(*, user, limit: int = 20) -> list[User]:
@@ -226,11 +236,33 @@ def conversation_unread_total(*, user) -> int:
 
 
 def messages_with_details(queryset: QuerySet, viewer) -> list[Message]:
-    """Messages with sender and image joined and `reaction_summary` attached
-    ([{emoji, count, mine}], oldest reaction first): three queries for any number."""
-    messages = list(queryset.select_related("sender", "image"))
+    """Messages with sender, image and story joined, `reaction_summary` attached
+    ([{emoji, count, mine}], oldest reaction first) and `story_available` on story
+    replies: three queries for any number (four when some are story replies)."""
+    messages = list(queryset.select_related("sender", "image", "story__image"))
     attach_reactions(messages, viewer=viewer)
+    attach_story_availability(messages, viewer=viewer)
     return messages
+
+
+def attach_story_availability(messages: list[Message], *, viewer) -> None:
+    """`story_available` on each story reply: may viewer still see the story it answers
+    (Story.objects.visible_to: not expired, not deleted, viewer still in its audience)?
+    Without a viewer (events, which go to the sender and the author alike), whether it
+    is still visible to its own author — i.e. not expired nor deleted."""
+    story_ids = {m.story_id for m in messages if m.story_id}
+    if not story_ids:
+        for message in messages:
+            message.story_available = False
+        return
+    if viewer is None:
+        # what visible_to(author) is for an author's own story: active, author active
+        stories = Story.objects.active().filter(author__is_active=True)
+    else:
+        stories = Story.objects.visible_to(viewer)
+    shown = set(stories.filter(pk__in=story_ids).values_list("pk", flat=True))
+    for message in messages:
+        message.story_available = message.story_id in shown
 
 
 def reaction_counts(message_ids) -> dict:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:conversation_id>/", views.conversation, name="conversation"),
     path("<uuid:conversation_id>/delete/", views.conversation_delete, name="delete"),
     path("m/<uuid:message_id>/react/", views.reaction, name="react"),
+    path("story/<uuid:story_id>/reply/", views.story_reply, name="story_reply"),
 ]

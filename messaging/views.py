@@ -14,7 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from circles import errors
 from circles.errors import ApiError
 from messaging import presence, selectors, services
-from messaging.forms import REACTION_CHOICES, ConversationStartForm, MessageForm, ReactionForm
+from messaging.forms import (
+    REACTION_CHOICES,
+    ConversationStartForm,
+    MessageForm,
+    ReactionForm,
+    StoryReplyForm,
+)
 from messaging.models import MESSAGE_MAX
 
 INBOX_PAGE = 30
@@ -179,3 +185,23 @@ def reaction(request, message_id):
         return _refused(request, exc)
     url = reverse("messaging:conversation", args=[message.conversation_id])
     return redirect(f"{url}#m-{message.pk}")
+
+
+def story_reply_url(story_id) -> str:
+    return reverse("messaging:story_reply", args=[story_id])
+
+
+@login_required
+@require_POST
+def story_reply(request, story_id):
+    """The story viewer's reply box without JavaScript: send, then back to the story
+    (404 for a story you may not see; other refusals say why)."""
+    form = StoryReplyForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, ValidationError("Write a reply first."))
+    try:
+        services.story_reply_send(sender=request.user, story_id=story_id, **form.cleaned_data)
+    except REFUSALS as exc:
+        return _refused(request, exc)
+    messages.success(request, "Reply sent.")
+    return redirect("stories:detail", story_id=story_id)

@@ -24,7 +24,7 @@ from accounts.views.edges import refusals_as_pages
 from circles import errors
 from circles.errors import ApiError
 from circles.ratelimits import enforce
-from posts import cards, selectors, services
+from posts import cards, hooks, selectors, services
 from posts.forms import CommentForm, PostCreateForm
 from posts.models import PostStatus
 from posts.text import caption_html
@@ -304,6 +304,8 @@ def feed(request):
         return render(request, "posts/_feed_items.html", context)
     if not page.items and not request.GET.get("cursor"):
         context["suggestions"] = selectors.user_list_suggestions(viewer=request.user)
+    for section in hooks.home_sections:  # the stories tray (stories/apps.py)
+        context.update(section(viewer=request.user))
     return render(request, "home.html", context)
 
 

@@ -35,6 +35,7 @@ from messaging.services.messages import (
     reaction_add,
     reaction_remove,
 )
+from messaging.services.stories import story_reply_send
 
 __all__ = [
     "circle_conversation_close",
@@ -51,5 +52,6 @@ __all__ = [
     "presence_announce_async",
     "reaction_add",
     "reaction_remove",
+    "story_reply_send",
     "typing_announce",
 ]

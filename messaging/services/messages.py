@@ -164,7 +164,7 @@ def _conversation_for_sending(*, sender: User, conversation_id) -> Conversation:
 
 
 def message_send(
-    *, sender: User, conversation_id, client_id, content="", image=None
+    *, sender: User, conversation_id, client_id, content="", image=None, story=None
 ) -> tuple[Message, bool]:
     """Send a message (text ≤ 4,000 characters and/or a photo); returns (message, created).
 
@@ -174,7 +174,8 @@ def message_send(
     refused by the rate limit. The message gets the next seq of its conversation; after
     commit `message.created` goes to the conversation's group. A photo goes through the
     image pipeline (processed by a task after commit). Sending counts as having read the
-    conversation up to the new message.
+    conversation up to the new message. `story` (from story_reply_send, which checked it)
+    makes the message a reply to that story.
     """
     client_id = _clean_client_id(client_id)
     content = _clean_content(content)
@@ -194,7 +195,7 @@ def message_send(
         ) as photos:
             message = _message_insert(
                 conversation=conversation, sender=sender, client_id=client_id, content=content,
-                image=photos[0] if photos else None,
+                image=photos[0] if photos else None, story=story,
             )  # fmt: skip
     except IntegrityError:  # a repeat: the (sender, client_id) is taken; its photo is dropped
         first = _first_send(sender=sender, client_id=client_id, conversation_id=conversation.pk)
@@ -204,12 +205,13 @@ def message_send(
     return message, True
 
 
-def _message_insert(*, conversation, sender, client_id, content, image) -> Message:
+def _message_insert(*, conversation, sender, client_id, content, image, story=None) -> Message:
     seq = _next_seq(conversation.pk)
     message = Message.objects.create(
         conversation=conversation, sender=sender, client_id=client_id, seq=seq, content=content,
-        image=image,
+        image=image, story=story, story_reply=story is not None,
     )  # fmt: skip
+    message.story_available = story is not None  # the sender just passed the story's rule
     Participant.objects.filter(
         conversation=conversation, user=sender, last_read_seq__lt=seq
     ).update(last_read_seq=seq, last_read_message=message)

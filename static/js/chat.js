@@ -66,6 +66,15 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A reply to a story: the story's thumbnail while the reader may still see it, a note after.
+function storyReference(story) {
+  const thumbnail = story.available && story.image?.renditions?.thumbnail;
+  if (!thumbnail) return el("p", { class: "msg-story unavailable", text: "Story unavailable" });
+  return el("a", { class: "msg-story", href: `/stories/${story.id}/`, "aria-label": "Replied to a story" },
+    el("img", { src: thumbnail.jpeg, alt: "Story", width: 75, height: 75, loading: "lazy" }),
+    el("span", { class: "msg-story-label", text: "Replied to a story" }));
+}
+
 function clockTime(iso) {
   const date = iso ? new Date(iso) : new Date();
   return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -299,6 +308,8 @@ class Chat {
   messageElement(message) {
     const mine = message.sender.id === this.me;
     const bubble = el("div", { class: "msg-bubble" });
+    const story = message.story;
+    if (story) bubble.append(storyReference(story));
     const image = message.image;
     if (image) {
       if (image.status === "ready" && image.renditions) {

@@ -16,11 +16,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_storage")]
 
 
 def test_each_owner_registered_its_purpose():
-    assert registry.purposes_registered() == ["avatar", "message", "post"]
+    assert registry.purposes_registered() == ["avatar", "message", "post", "story"]
 
 
 def test_a_purpose_without_an_entry_is_refused_at_upload_and_stores_nothing(user, media_storage):
-    accepting = images_accept(owner=user, uploads=[jpeg_upload()], purpose="story")
+    accepting = images_accept(owner=user, uploads=[jpeg_upload()], purpose="album")
     with pytest.raises(ValidationError) as refused, accepting:
         pytest.fail("nothing runs for an unknown purpose")
     assert "purpose" in refused.value.message_dict
@@ -52,4 +52,4 @@ def test_a_failure_inside_the_owner_write_removes_the_stored_originals(user):
 def test_a_purpose_is_registered_once_with_a_storable_name(name):
     with pytest.raises(ImproperlyConfigured):
         registry.purpose_register(name, may_see=lambda viewer, image: True)
-    assert registry.purposes_registered() == ["avatar", "message", "post"]
+    assert registry.purposes_registered() == ["avatar", "message", "post", "story"]

@@ -22,6 +22,7 @@ CONVERSATION_FIELDS = {
 MESSAGE_FIELDS = {
     "id", "conversation_id", "sender", "client_id", "content", "image", "reactions",
     "created_at", "seq",
+    "story",  # beyond API.md: the story a message replies to (README), null otherwise
 }  # fmt: skip
 
 

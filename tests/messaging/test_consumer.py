@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 MESSAGE_FIELDS = {
     "id", "conversation_id", "sender", "client_id", "content", "image", "reactions",
     "created_at", "seq",
+    "story",  # beyond API.md: the story a message replies to (README), null otherwise
 }  # fmt: skip
 USER_SUMMARY_FIELDS = {"id", "username", "display_name", "avatar"}
 

@@ -37,9 +37,10 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
     # async only for the WebSocket client at the end; the rest blocks, which is fine here
     python = sys.executable
     run([python, "manage.py", "migrate", "--noinput", "-v0"], bare_env)
-    first = run([python, "manage.py", "seed_demo", "--posts", "60"], bare_env)  # as make run
-    again = run([python, "manage.py", "seed_demo", "--posts", "60"], bare_env)  # idempotent
+    seed = [python, "manage.py", "seed_demo", "--posts", "60", "--stories"]  # as make run
+    first, again = run(seed, bare_env), run(seed, bare_env)  # idempotent
     assert "Seeded 60 posts" in first and "Seeded" not in again
+    assert "Seeded 7 demo stories" in first
     assert (tmp_path / "var" / "db.sqlite3").exists()
 
     port = free_port()

@@ -108,8 +108,13 @@ class Command(BaseCommand):
             default=0,
             help="then run seed_posts to have N posts in total (default 0: none)",
         )
+        parser.add_argument(
+            "--stories",
+            action="store_true",
+            help="then run seed_stories: a few active demo stories (make run does)",
+        )
 
-    def handle(self, *args, users, follows, seed, posts, **options):
+    def handle(self, *args, users, follows, seed, posts, stories, **options):
         started = time.monotonic()
         password_hash = make_password(DEMO_PASSWORD)
         created = self.seed_small_world(password_hash)
@@ -122,6 +127,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{message} in {elapsed:.1f} s; log in as alice / {DEMO_PASSWORD}.")
         if posts > 0:
             call_command("seed_posts", posts=posts, stdout=self.stdout, stderr=self.stderr)
+        if stories:  # a few active stories, so the tray is not empty (stories/, above us)
+            call_command("seed_stories", stdout=self.stdout, stderr=self.stderr)
 
     # --- the small, hand-made world -----------------------------------------------------
 
