@@ -43,14 +43,9 @@ class StoryQuerySet(models.QuerySet):
         stories = self.active().filter(author__is_active=True)
         if viewer is None or not viewer.is_authenticated:
             return stories.none()
-        blocked = Exists(
-            Block.objects.filter(
-                Q(blocker=OuterRef("author"), blocked=viewer)
-                | Q(blocker=viewer, blocked=OuterRef("author"))
-            )
-        )
+        blocked = Exists(Block.objects.between(viewer, OuterRef("author")))
         follows = Exists(Follow.objects.filter(follower=viewer, following=OuterRef("author")))
-        member = Exists(CircleMembership.objects.filter(circle=OuterRef("circle"), user=viewer))
+        member = Exists(CircleMembership.objects.of(user=viewer, circle=OuterRef("circle")))
         audience = (Q(audience=Audience.FOLLOWERS) & follows) | (
             Q(audience=Audience.CIRCLE) & member
         )
