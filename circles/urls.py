@@ -9,6 +9,10 @@ from circles.errors import api_not_found
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    # the shell's badges: a site-wide view, so it may read every app's counts
+    path("accounts/badges/", views.nav_badges, name="nav_badges"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
     path("admin/", admin.site.urls),
