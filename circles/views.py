@@ -3,7 +3,7 @@ pieces (badge counts, service worker, favicon)."""
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control, never_cache
@@ -42,8 +42,9 @@ def nav_badges(request):
 @cache_control(no_cache=True)  # a new worker reaches browsers at their next visit
 def service_worker(request):
     """static/js/sw.js at /sw.js: a worker controls only pages under its own path."""
-    path = finders.find("js/sw.js") or str(settings.STATIC_ROOT / "js" / "sw.js")
-    response = FileResponse(open(path, "rb"), content_type="text/javascript")  # noqa: SIM115
+    path = finders.find("js/sw.js") or settings.STATIC_ROOT / "js" / "sw.js"
+    with open(path, "rb") as script:  # small: read whole (a streamed file warns under ASGI)
+        response = HttpResponse(script.read(), content_type="text/javascript")
     response["Service-Worker-Allowed"] = "/"
     return response
 

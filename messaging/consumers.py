@@ -37,6 +37,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from uvicorn.protocols.utils import ClientDisconnected
 
 from circles.errors import ApiError
 from circles.realtime import conversation_group, user_group
@@ -127,6 +128,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         try:
             with contextlib.suppress(StopConsumer):  # the consumer's normal way out
                 await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        except ClientDisconnected:
+            # The other end went away while something was on its way to it (a network
+            # that vanished, a closed laptop): ordinary life for a socket, not an error.
+            logger.info("a socket went away mid-send (%s)", getattr(self, "user", "not signed in"))
         finally:
             # However the consumer ends, its presence must end with it (disconnect() is
             # not called when a handler raised).
@@ -243,6 +248,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await self.receive_json(content)
+        except ClientDisconnected:
+            raise  # gone: nothing to answer (see __call__)
         except Exception:  # a fault behind one frame (say the database) must not end the socket
             logger.exception("frame %s failed", content.get("type"))
             await self.send_error("server_error", "That did not work. Try again.")

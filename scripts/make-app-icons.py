@@ -32,7 +32,8 @@ def main() -> None:
     draw(512).save(OUT / "icon-512.png", optimize=True)
     draw(512, scale=0.7).save(OUT / "icon-maskable-512.png", optimize=True)
     draw(180).convert("RGB").save(OUT / "apple-touch-icon.png", optimize=True)
-    draw(48, background=(0, 0, 0, 0)).save(OUT / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)])
+    favicon = draw(48, background=(0, 0, 0, 0))
+    favicon.save(OUT / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)])
 
 
 if __name__ == "__main__":

@@ -119,7 +119,9 @@ export class Realtime {
       this.startPings();
       for (const fn of this.openHandlers) fn({ reconnected });
     }
-    if (frame.type === "pong") clearTimeout(this.pongTimer);
+    // any frame shows the link is alive (a pong is just the one it is sure to get)
+    clearTimeout(this.pongTimer);
+    this.pongTimer = null;
     for (const fn of this.handlers.get(frame.type) ?? []) {
       try {
         fn(frame);
@@ -132,8 +134,8 @@ export class Realtime {
   startPings() {
     this.stopPings();
     this.pingTimer = setInterval(() => {
+      if (this.pongTimer) return; // still waiting for the last answer: let it run out
       if (!this.send({ type: "ping" })) return;
-      clearTimeout(this.pongTimer);
       this.pongTimer = setTimeout(() => this.drop(), PONG_WITHIN_MS); // dead link
     }, PING_EVERY_MS);
   }
@@ -155,6 +157,7 @@ export class Realtime {
   stopPings() {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
+    this.pongTimer = null;
   }
 
   scheduleReconnect() {
