@@ -14,7 +14,7 @@ from pathlib import Path
 ICONS = [
     "house", "compass", "search", "square-plus", "message-circle", "circle-user", "bell",
     "bookmark", "users", "settings", "log-out", "menu", "heart", "shield", "grid-3x3",
-    "wifi-off", "send",
+    "wifi-off", "send", "image",
 ]  # fmt: skip
 OUT = Path(__file__).resolve().parent.parent / "static" / "vendor" / "lucide" / "icons.svg"
 

@@ -48,6 +48,7 @@ def open_as(browser, base_url, user, size="phone", **options):
 
 
 def shoot(page, name):
+    page.wait_for_load_state("networkidle")  # the badges have arrived
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png")
 
