@@ -37,7 +37,6 @@ urlpatterns = [
     path(f"{R}approve/", people.follow_request_approve, name="request_approve"),
     path(f"{R}decline/", people.follow_request_decline, name="request_decline"),
     path("blocked/", people.blocked, name="blocked"),
-    path("badges/", people.nav_badges, name="nav_badges"),
     path(f"{U}follow/", people.follow, name="follow"),
     path(f"{U}unfollow/", people.unfollow, name="unfollow"),
     path(f"{U}cancel-request/", people.follow_request_cancel, name="request_cancel"),

@@ -10,6 +10,7 @@ the id in its place.
 import functools
 import uuid
 
+from django.templatetags.static import static
 from django.urls import reverse
 
 _PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
@@ -28,16 +29,21 @@ def reverse_with_id(viewname: str, slot: str, value: uuid.UUID | str, **fixed: s
     return _shape(viewname, slot, tuple(sorted(fixed.items()))).replace(_PLACEHOLDER, value)
 
 
-# The main navigation's links, on every page: reversed once per process, as above.
+# The shell's links (components/nav.html), on every page: reversed once per process.
 _NAV = {
     "home": "home",
+    "explore": "posts:explore",
+    "search": "posts:search",
     "create": "posts:create",
+    "inbox": "messaging:inbox",
+    "saved": "posts:saved",
     "circles": "circles:list",
+    "invites": "circles:invites",
     "requests": "accounts:requests",
     "settings": "accounts:settings",
     "admin": "admin:index",
     "logout": "accounts:logout",
-    "badges": "accounts:nav_badges",
+    "badges": "nav_badges",
     "login": "accounts:login",
     "register": "accounts:register",
 }
@@ -48,6 +54,12 @@ def _nav_links() -> dict[str, str]:
     return {key: reverse(viewname) for key, viewname in _NAV.items()}
 
 
+@functools.cache
+def _icons() -> str:
+    return static("vendor/lucide/icons.svg")
+
+
 def nav(request) -> dict:
-    """Context processor: `nav.home`, `nav.settings`, … for components/nav.html."""
-    return {"nav": _nav_links()}
+    """Context processor: `nav.home`, `nav.settings`, … for components/nav.html, and
+    `icons`, the icon sprite's URL (components/icon.html)."""
+    return {"nav": _nav_links(), "icons": _icons()}

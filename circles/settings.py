@@ -207,7 +207,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Celery (see circles/celery.py for the app and the periodic schedule) ---------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# (memory://localhost//: with no host named, kombu warns about falling back to localhost.)
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost//"
 # Without a broker, tasks run in-process at the moment they are queued.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False

@@ -2,15 +2,20 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from accounts.urls import circle_urls
-from circles import health
+from circles import health, views
 from circles.api import api
 from circles.errors import api_not_found
+from messaging import shell
 from posts import views as post_views
 from posts.urls import profile_urls
 
 urlpatterns = [
     path("", post_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    # the shell's badges: they read every app's counts, so the view is on the top floor
+    path("accounts/badges/", shell.nav_badges, name="nav_badges"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
     path("admin/", admin.site.urls),

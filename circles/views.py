@@ -1,10 +1,17 @@
-"""Site-wide pages that belong to no app: the error pages. (The home page is the feed's:
-posts.views.home.)"""
+"""Site-wide pages that belong to no app: the error pages and the shell's static pieces
+(service worker, favicon). The home page is the feed's (posts.views.home); the badge
+counts read every app, so they live on the top floor (messaging.shell)."""
 
 import sys
 
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import OperationalError
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
 
 from circles.errors import DATABASE_UNAVAILABLE, error_response
 
@@ -24,3 +31,20 @@ def server_error(request):
         response["Retry-After"] = "5"
         return response
     return render(None, "500.html", status=500)
+
+
+@require_GET
+@cache_control(no_cache=True)  # a new worker reaches browsers at their next visit
+def service_worker(request):
+    """static/js/sw.js at /sw.js: a worker controls only pages under its own path."""
+    path = finders.find("js/sw.js") or settings.STATIC_ROOT / "js" / "sw.js"
+    with open(path, "rb") as script:  # small: read whole (a streamed file warns under ASGI)
+        response = HttpResponse(script.read(), content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says."""
+    return redirect(static("img/favicon.ico"), permanent=True)

@@ -69,9 +69,11 @@ def images_accept(*, owner, uploads: list, purpose: str, alts=()) -> Iterator[li
             stored.append(Image(owner=owner, purpose=purpose, original_key=key, alt=alt[:ALT_MAX]))
         with transaction.atomic():
             Image.objects.bulk_create(stored)
+            yield stored
+            # queued after the owner's own writes, so their on-commit work (the message's
+            # "created" event) comes first even when tasks run in-process
             for image in stored:
                 enqueue_on_commit(tasks.image_process_task, str(image.pk))
-            yield stored
     except BaseException:
         _discard_quietly([image.original_key for image in stored])
         raise

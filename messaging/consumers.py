@@ -34,6 +34,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from uvicorn.protocols.utils import ClientDisconnected
 
 from circles.errors import REFUSALS, error_object, refusal
 from circles.realtime import conversation_group, user_group
@@ -109,6 +110,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         try:
             with contextlib.suppress(StopConsumer):  # the consumer's normal way out
                 await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        except ClientDisconnected:
+            # The other end went away while something was on its way to it (a network
+            # that vanished, a closed laptop): ordinary life for a socket, not an error.
+            logger.info("a socket went away mid-send (%s)", getattr(self, "user", "not signed in"))
         finally:
             # However the consumer ends, its presence must end with it (disconnect() is
             # not called when a handler raised).
@@ -225,6 +230,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await self.receive_json(content)
+        except ClientDisconnected:
+            raise  # gone: nothing to answer (see __call__)
         except Exception:  # a fault behind one frame (say the database) must not end the socket
             logger.exception("frame %s failed", content.get("type"))
             await self.send_error("server_error", "That did not work. Try again.")

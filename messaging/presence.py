@@ -15,9 +15,10 @@ processes never both announce (or both miss) a change. The offline check after t
 period is a timer in the process whose socket closed; if that process dies, the person's
 sockets simply expire and readers (pages, online_map) see them offline.
 
-Without REDIS_URL (the embedded defaults) there is no presence: nobody shows online. A
-Redis failure is logged and treated as "offline, nothing to announce": real time is an
-enhancement.
+Without REDIS_URL (the embedded defaults) the same rules run on a dict in this process
+(_LocalPresence): the embedded defaults serve from one process, whose in-memory channel
+layer reaches no other anyway. A Redis failure is logged and treated as "offline, nothing
+to announce": real time is an enhancement.
 """
 
 import asyncio
@@ -74,6 +75,51 @@ return 0
 """
 
 
+class _LocalPresence:
+    """The Lua scripts' rules over a dict, for the embedded defaults (no Redis)."""
+
+    def __init__(self):
+        self.sockets: dict[str, dict[str, float]] = {}  # user -> {channel: expires at}
+        self.grace: dict[str, float] = {}  # user -> grace period ends at
+        self.announced: dict[str, bool] = {}
+
+    def live(self, user: str, now: float) -> dict[str, float]:
+        sockets = {c: t for c, t in self.sockets.get(user, {}).items() if t > now}
+        self.sockets[user] = sockets
+        return sockets
+
+    def open(self, user: str, channel: str, now: float) -> bool:
+        self.live(user, now)[channel] = now + SOCKET_TTL_S
+        self.grace.pop(user, None)
+        was_online = self.announced.get(user, False)
+        self.announced[user] = True
+        return not was_online
+
+    def refresh(self, user: str, channel: str, now: float) -> None:
+        self.live(user, now)[channel] = now + SOCKET_TTL_S
+
+    def close(self, user: str, channel: str, now: float) -> bool:
+        sockets = self.live(user, now)
+        sockets.pop(channel, None)
+        if sockets:
+            return False
+        self.grace[user] = now + OFFLINE_GRACE_S
+        return True
+
+    def settle(self, user: str, now: float) -> bool:
+        if self.online(user, now):
+            return False
+        was_online = self.announced.get(user, False)
+        self.announced[user] = False
+        return was_online
+
+    def online(self, user: str, now: float) -> bool:
+        return bool(self.live(user, now)) or self.grace.get(user, 0) > now
+
+
+_local = _LocalPresence()
+
+
 def _keys(user_id) -> list[str]:
     return [
         f"{PREFIX}:sockets:{user_id}",
@@ -126,6 +172,8 @@ async def _run(script: str, keys: list[str], args: list) -> int:
 async def socket_open(user_id, channel_name: str) -> bool:
     """Count a new socket of user_id; True when they just came online."""
     now = time.time()
+    if not enabled():
+        return _local.open(str(user_id), channel_name, now)
     keys = _keys(user_id)
     args = [channel_name, now, now + SOCKET_TTL_S, SOCKET_TTL_S * 1000, ANNOUNCED_TTL_S]
     return bool(await _run(_OPEN, keys, args))
@@ -133,6 +181,8 @@ async def socket_open(user_id, channel_name: str) -> bool:
 
 async def socket_refresh(user_id, channel_name: str) -> None:
     """Keep an open socket counted (its consumer calls this every HEARTBEAT_S)."""
+    if not enabled():
+        return _local.refresh(str(user_id), channel_name, time.time())
     keys = _keys(user_id)
     args = [channel_name, time.time() + SOCKET_TTL_S, SOCKET_TTL_S * 1000, ANNOUNCED_TTL_S]
     await _run(_REFRESH, [keys[0], keys[2]], args)
@@ -141,6 +191,8 @@ async def socket_refresh(user_id, channel_name: str) -> None:
 async def socket_close(user_id, channel_name: str) -> bool:
     """Stop counting a socket; True when it was the last one (the grace period starts:
     call settle() once it is over)."""
+    if not enabled():
+        return _local.close(str(user_id), channel_name, time.time())
     keys = _keys(user_id)
     args = [channel_name, time.time(), int(OFFLINE_GRACE_S * 1000)]
     return bool(await _run(_CLOSE, keys[:2], args))
@@ -149,15 +201,19 @@ async def socket_close(user_id, channel_name: str) -> bool:
 async def settle(user_id) -> bool:
     """After the grace period: True when user_id has gone offline (announce it), False
     when they came back meanwhile or someone else announced it already."""
+    if not enabled():
+        return _local.settle(str(user_id), time.time())
     return bool(await _run(_SETTLE, _keys(user_id), [time.time(), ANNOUNCED_TTL_S]))
 
 
 def online_map(user_ids) -> dict:
     """{user_id: online} for pages and the API (one round trip)."""
     user_ids = list(dict.fromkeys(user_ids))
-    if not user_ids or not enabled():
-        return dict.fromkeys(user_ids, False)
+    if not user_ids:
+        return {}
     now = time.time()
+    if not enabled():
+        return {user_id: _local.online(str(user_id), now) for user_id in user_ids}
     try:
         pipe = _client().pipeline(transaction=False)
         for user_id in user_ids:

@@ -6,7 +6,7 @@ presence, optimistic sending) on top of the same markup.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -205,3 +205,13 @@ def story_reply(request, story_id):
         return _refused(request, exc)
     messages.success(request, "Reply sent.")
     return redirect("stories:detail", story_id=story_id)
+
+
+@require_GET
+def message_button(request, username):
+    """A profile's "Message" button, only for people request.user may message (loaded
+    after the profile by htmx: the rule stays here, and the profile pays no query)."""
+    messageable = selectors.user_list_messageable(user=request.user)
+    if not messageable.filter(username=username).exists():
+        return HttpResponse(status=204)
+    return render(request, "messaging/_message_button.html", {"username": username})

@@ -213,7 +213,8 @@ def comment_create(request, post_id):
             return _refused(request, ValidationError(form.first_error()), post.pk)
         return _detail(request, post, form, status=400)
     if _htmx(request):
-        return render(request, "posts/_comment.html", {"post": post, "comment": comment})
+        post.refresh_from_db(fields=["comment_count"])  # the heading's count, swapped out of band
+        return render(request, "posts/_comment_created.html", {"post": post, "comment": comment})
     if comment.parent_id:  # the thread's own page shows the new reply
         return redirect(f"{reverse('posts:comments', args=[post.pk])}?parent={comment.parent_id}")
     return redirect(reverse("posts:detail", args=[post.pk]) + f"#comment-{comment.pk}")

@@ -65,6 +65,7 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
 
 def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
+        proc.send_signal(signal.SIGCONT)  # a test may have frozen it
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=10)
@@ -74,9 +75,11 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def uvicorn_server(**env_overrides):
-    """Yield the base URL of a uvicorn process serving circles.asgi on a free port."""
-    port = free_port()
+def uvicorn_server(*, port: int | None = None, log=None, process: list | None = None, **env):
+    """Yield the base URL of a uvicorn process serving circles.asgi on a free port (or
+    `port`). `log`: a file for its output; `process`: a list the Popen is appended to (to
+    freeze or stop it)."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [
             str(VENV_BIN / "uvicorn"), "circles.asgi:application",
@@ -84,8 +87,12 @@ def uvicorn_server(**env_overrides):
             "--no-proxy-headers", "--log-level", "warning",
         ],
         cwd=ROOT,
-        env=process_env(**env_overrides),
+        env=process_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT if log else None,
     )  # fmt: skip
+    if process is not None:
+        process.append(proc)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_http(f"{base_url}/healthz", proc)

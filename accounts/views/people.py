@@ -5,7 +5,6 @@ the follow-request inbox, the blocked list, edit profile, and settings with API 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -149,21 +148,6 @@ def follow_request_decline(request, request_id):
 def blocked(request):
     page = selectors.block_list_for_user(user=request.user, cursor=request.GET.get("cursor"))
     return render(request, "accounts/blocked.html", {"page": page})
-
-
-# --- nav badges (loaded by htmx after the page, so pages pay no queries for them) --------
-
-
-@never_cache
-@require_GET
-def nav_badges(request):
-    if not request.user.is_authenticated:
-        return HttpResponse(status=204)
-    context = {
-        "requests": selectors.follow_request_count_incoming(user=request.user),
-        "invites": selectors.circle_invite_count_for_user(user=request.user),
-    }
-    return render(request, "accounts/_nav_badges.html", context)
 
 
 # --- edit profile, settings --------------------------------------------------------------

@@ -6,7 +6,7 @@
 // - inbox: last message, unread counts and online dots kept current.
 // Message text is only ever set with textContent: nothing from a message becomes markup.
 
-import { Realtime } from "./realtime.js";
+import { realtime as sharedRealtime } from "./realtime.js";
 
 const API = "/api/v1";
 const TYPING_SHOWN_MS = 5_000;
@@ -288,6 +288,10 @@ class Chat {
     const mine = message.sender.id === this.me;
     const fresh = this.messageElement(message);
     if (!node && mine) node = this.log.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_id)}"]`);
+    // Copies of a message arrive in any order (the send's answer, the socket's frames):
+    // a photo that is ready or failed never goes back to "processing".
+    const settled = ["ready", "failed"].includes(node?.dataset.photoState);
+    if (settled && message.image?.status === "processing") return;
     if (node) {
       node.replaceWith(fresh);
     } else {
@@ -333,6 +337,7 @@ class Chat {
         "data-seq": String(message.seq),
         "data-client-id": message.client_id,
         "data-sender-id": message.sender.id,
+        "data-photo-state": message.image?.status ?? "",
       },
       this.data.kind === "group" && !mine
         ? el("span", { class: "msg-sender", text: message.sender.display_name || message.sender.username })
@@ -627,8 +632,8 @@ class Inbox {
 const chatRoot = document.querySelector("[data-chat]");
 const inboxRoot = document.querySelector("[data-inbox]");
 if (chatRoot || inboxRoot) {
-  const realtime = new Realtime();
+  const realtime = sharedRealtime(); // the page's one socket, shared with the shell's badges
   if (chatRoot) new Chat(chatRoot, realtime);
   if (inboxRoot) new Inbox(inboxRoot, realtime);
-  realtime.connect();
+  realtime.start();
 }

@@ -1,11 +1,15 @@
 // The one socket per tab at /ws/ (the session cookie signs it in; the server checks the
-// Origin). Reconnects by itself with backoff and keeps the connection badge current:
-// connecting / connected / disconnected, with a Retry button once it has been
-// disconnected for 10 s. Frames are JSON objects with a "type" (shared/API.md).
+// Origin), shared by every module of the page through realtime(). Reconnects by itself
+// with backoff and keeps the connection badge current: connecting / connected /
+// disconnected with a Retry button. Frames are JSON objects with a "type" (shared/API.md).
+//
+// A server that froze or a network that vanished closes nothing: the heartbeat finds
+// out. A ping every 4 s that is not answered within 4 s drops the socket, so the badge
+// says "disconnected" within 10 s whatever went away.
 
-const RETRY_BUTTON_AFTER_MS = 10_000;
-const PING_EVERY_MS = 25_000;
-const PONG_WITHIN_MS = 10_000;
+const PING_EVERY_MS = 4_000;
+const PONG_WITHIN_MS = 4_000;
+const CONNECT_WITHIN_MS = 5_000; // a frozen server accepts TCP but never answers
 const MAX_BACKOFF_MS = 15_000;
 
 export class Realtime {
@@ -20,7 +24,6 @@ export class Realtime {
     this.attempt = 0;
     this.everConnected = false;
     this.refusals = 0; // consecutive 4401 closes: signed out, stop retrying after two
-    this.retryButtonTimer = null;
     this.reconnectTimer = null;
     this.pingTimer = null;
     this.pongTimer = null;
@@ -30,6 +33,8 @@ export class Realtime {
       if (document.visibilityState === "visible" && this.state === "disconnected") this.retryNow();
     });
     window.addEventListener("online", () => this.state !== "connected" && this.retryNow());
+    // the browser knows the network is gone: no need to wait for the heartbeat
+    window.addEventListener("offline", () => this.drop());
   }
 
   /** Call fn(frame) for every frame of this type. */
@@ -60,9 +65,17 @@ export class Realtime {
     }
   }
 
+  /** Connect unless already connected or connecting (every module may call it). */
+  start() {
+    if (!this.socket && !this.reconnectTimer) this.connect();
+    return this;
+  }
+
   connect() {
     clearTimeout(this.reconnectTimer);
-    this.setState("connecting");
+    this.reconnectTimer = null;
+    // once lost, the badge says so until a connection really works again
+    if (this.state !== "disconnected") this.setState("connecting");
     let socket;
     try {
       socket = new WebSocket(this.url);
@@ -71,6 +84,7 @@ export class Realtime {
       return;
     }
     this.socket = socket;
+    setTimeout(() => socket === this.socket && this.state !== "connected" && this.drop(), CONNECT_WITHIN_MS);
     socket.addEventListener("open", () => {
       // Accepted, but not yet known to be signed in: the first pong says so.
       socket.send(JSON.stringify({ type: "ping" }));
@@ -105,7 +119,9 @@ export class Realtime {
       this.startPings();
       for (const fn of this.openHandlers) fn({ reconnected });
     }
-    if (frame.type === "pong") clearTimeout(this.pongTimer);
+    // any frame shows the link is alive (a pong is just the one it is sure to get)
+    clearTimeout(this.pongTimer);
+    this.pongTimer = null;
     for (const fn of this.handlers.get(frame.type) ?? []) {
       try {
         fn(frame);
@@ -118,18 +134,34 @@ export class Realtime {
   startPings() {
     this.stopPings();
     this.pingTimer = setInterval(() => {
+      if (this.pongTimer) return; // still waiting for the last answer: let it run out
       if (!this.send({ type: "ping" })) return;
-      clearTimeout(this.pongTimer);
-      this.pongTimer = setTimeout(() => this.socket?.close(), PONG_WITHIN_MS); // dead link
+      this.pongTimer = setTimeout(() => this.drop(), PONG_WITHIN_MS); // dead link
     }, PING_EVERY_MS);
+  }
+
+  /** Give up on the current socket now (its closing handshake may never end) and retry. */
+  drop() {
+    const stale = this.socket;
+    if (!stale) return;
+    this.socket = null; // its late events are ignored from now on
+    this.stopPings();
+    try {
+      stale.close();
+    } catch {
+      // already closed
+    }
+    this.scheduleReconnect();
   }
 
   stopPings() {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
+    this.pongTimer = null;
   }
 
   scheduleReconnect() {
+    clearTimeout(this.reconnectTimer);
     this.setState("disconnected");
     const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt);
     this.attempt += 1;
@@ -157,15 +189,15 @@ export class Realtime {
       label.textContent = state;
       label.dataset.state = state;
     }
-    if (state === "connected") {
-      clearTimeout(this.retryButtonTimer);
-      this.retryButtonTimer = null;
-      if (retry) retry.hidden = true;
-    } else if (!this.retryButtonTimer) {
-      // counted from the moment the connection was lost, whatever retries happen meanwhile
-      this.retryButtonTimer = setTimeout(() => {
-        if (this.state !== "connected" && retry) retry.hidden = false;
-      }, RETRY_BUTTON_AFTER_MS);
-    }
+    // Retry (now, rather than at the next backoff) is offered as soon as it is lost
+    if (retry) retry.hidden = state !== "disconnected";
   }
+}
+
+let shared = null;
+
+/** The page's one Realtime (created on first use; call .start() to connect). */
+export function realtime() {
+  shared ??= new Realtime();
+  return shared;
 }

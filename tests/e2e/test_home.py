@@ -25,6 +25,7 @@ def test_person_logs_in_and_sees_their_home(page):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/")
     assert "Hello, Dana" in page.locator("main").inner_text()
+    page.locator("summary", has_text="More").click()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/")
     assert page.get_by_role("link", name="Log in").first.is_visible()
