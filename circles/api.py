@@ -61,6 +61,7 @@ def _mount_routers() -> None:
     )
     from media.api import router as media_router
     from messaging.api import conversations_router, messages_router
+    from notifications.api import router as notifications_router
     from posts.api import comments_router, discovery_router
     from posts.api import router as posts_router
 
@@ -76,6 +77,7 @@ def _mount_routers() -> None:
     api.add_router("/circles", circles_router)
     api.add_router("/conversations", conversations_router)
     api.add_router("/messages", messages_router)
+    api.add_router("/notifications", notifications_router)
     api.add_router("", discovery_router)  # /feed, /explore, /search, /users/{u}/posts, ...
 
 

@@ -16,6 +16,7 @@ app.autodiscover_tasks(["circles"])  # the platform package is not a Django app
 app.conf.beat_schedule = {
     "platform-heartbeat": {"task": "circles.heartbeat", "schedule": 60.0},
     "images-requeue-stuck": {"task": "media.image_requeue_stuck", "schedule": 120.0},
+    "notifications-prune": {"task": "notifications.prune", "schedule": 3600.0},
 }
 
 

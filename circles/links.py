@@ -38,6 +38,7 @@ _NAV = {
     "admin": "admin:index",
     "logout": "accounts:logout",
     "badges": "accounts:nav_badges",
+    "notifications": "notifications:list",
     "login": "accounts:login",
     "register": "accounts:register",
 }

@@ -9,8 +9,9 @@ class MessagingConfig(AppConfig):
         from accounts import hooks
         from media.registry import purpose_register
         from messaging import services
-        from messaging.models import IMAGE_PURPOSE
-        from messaging.selectors import message_image_visible
+        from messaging.models import IMAGE_PURPOSE, Conversation
+        from messaging.selectors import conversation_notification_targets, message_image_visible
+        from notifications.registry import BY_ACTOR, Kind, target_register
 
         # a chat photo: seen by whoever may read its message; re-sent live once settled
         purpose_register(
@@ -23,3 +24,10 @@ class MessagingConfig(AppConfig):
         stop, resume = services.participant_events_stop, services.participant_events_resume
         hooks.block_created.register(lambda *, blocker, target: stop(user=blocker, other=target))
         hooks.block_lifted.register(lambda *, blocker, target: resume(user=blocker, other=target))
+        # notifications about conversations: shown while the recipient may read it
+        target_register(
+            "conversation",
+            visible_to=lambda viewer: Conversation.objects.readable_by(viewer),
+            describe=conversation_notification_targets,
+            kinds=[Kind("group_added", "{actors} added you to {target}", group=BY_ACTOR)],
+        )

@@ -20,6 +20,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -40,6 +41,7 @@ from accounts.selectors import (
 )
 from circles.compiled import CompiledQuery
 from circles.errors import ApiError
+from circles.links import reverse_with_id
 from circles.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -48,6 +50,8 @@ from circles.pagination import (
     encode_cursor,
     paginate,
 )
+from media.schemas import media_url_for_id
+from notifications.registry import Target as NotificationTarget
 from posts import inbox
 from posts.models import (
     Bookmark,
@@ -650,3 +654,40 @@ def user_posts_count(*, viewer):
     the count never reveals how many followers-only or circle posts someone has).
     Registered as a profile count (accounts.hooks.profile_counts)."""
     return count_of(Post.objects.visible_to(viewer).filter(status=PostStatus.PUBLISHED), "author")
+
+
+# --- notifications' target types (registered in PostsConfig) ---------------------------
+
+
+def _first_image_of(post_ref: str) -> Subquery:
+    return Subquery(
+        PostImage.objects.filter(post_id=OuterRef(post_ref), position=0).values("image_id")[:1]
+    )
+
+
+def post_notification_targets(viewer, ids) -> dict:
+    """What a notification shows of these posts (one query): "photo", its page, its first
+    photo's thumbnail. Visibility was asked before (Post.objects.visible_to)."""
+    rows = Post.objects.filter(pk__in=ids).annotate(thumb=_first_image_of("pk"))
+    return {
+        post_id: NotificationTarget(
+            label="photo",
+            url=reverse_with_id("posts:detail", "post_id", post_id),
+            thumbnail=media_url_for_id(thumb, "thumbnail", "jpeg") if thumb else None,
+        )
+        for post_id, thumb in rows.values_list("pk", "thumb")
+    }
+
+
+def comment_notification_targets(viewer, ids) -> dict:
+    """What a notification shows of these comments (one query): "comment", its post's page
+    at the comment, the post's thumbnail."""
+    rows = Comment.objects.filter(pk__in=ids).annotate(thumb=_first_image_of("post_id"))
+    return {
+        comment_id: NotificationTarget(
+            label="comment",
+            url=reverse_with_id("posts:detail", "post_id", post_id) + f"#comment-{comment_id}",
+            thumbnail=media_url_for_id(thumb, "thumbnail", "jpeg") if thumb else None,
+        )
+        for comment_id, post_id, thumb in rows.values_list("pk", "post_id", "thumb")
+    }

@@ -6,7 +6,7 @@
 // - inbox: last message, unread counts and online dots kept current.
 // Message text is only ever set with textContent: nothing from a message becomes markup.
 
-import { Realtime } from "./realtime.js";
+import { sharedRealtime } from "./realtime.js";
 
 const API = "/api/v1";
 const TYPING_SHOWN_MS = 5_000;
@@ -616,8 +616,8 @@ class Inbox {
 const chatRoot = document.querySelector("[data-chat]");
 const inboxRoot = document.querySelector("[data-inbox]");
 if (chatRoot || inboxRoot) {
-  const realtime = new Realtime();
+  const realtime = sharedRealtime();
   if (chatRoot) new Chat(chatRoot, realtime);
   if (inboxRoot) new Inbox(inboxRoot, realtime);
-  realtime.connect();
+  realtime.start();
 }

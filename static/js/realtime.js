@@ -60,6 +60,17 @@ export class Realtime {
     }
   }
 
+  /** Connect once, after every module of the page had its turn to add handlers. */
+  start() {
+    if (this.started) return;
+    this.started = true;
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", () => this.connect(), { once: true });
+    } else {
+      this.connect();
+    }
+  }
+
   connect() {
     clearTimeout(this.reconnectTimer);
     this.setState("connecting");
@@ -168,4 +179,13 @@ export class Realtime {
       }, RETRY_BUTTON_AFTER_MS);
     }
   }
+}
+
+let shared = null;
+
+/** The page's one socket: each module that needs it (chat, the notifications badge) asks
+ * for this one, so a tab keeps one connection. */
+export function sharedRealtime() {
+  shared ??= new Realtime();
+  return shared;
 }
