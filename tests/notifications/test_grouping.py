@@ -141,4 +141,7 @@ def test_the_list_is_ordered_by_the_newest_event(committed, user, other_user, ca
     committed(posts.post_like, user=carol, post=old)  # the old post's group moves up
     texts = [text for _, text in shown(user)]
     assert texts == ["carol and bob liked your photo", "bob liked your photo"]
-    assert Notification.objects.filter(updated_at__gt=timezone.now() - timedelta(minutes=1)).count() == 1
+    assert (
+        Notification.objects.filter(updated_at__gt=timezone.now() - timedelta(minutes=1)).count()
+        == 1
+    )
