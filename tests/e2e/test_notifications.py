@@ -69,7 +69,13 @@ def test_bob_likes_alices_photo_and_her_badge_changes_live(page, size):
     page.wait_for_url("**/notifications/")
     row = page.locator(".activity-row").first
     assert "bob liked your photo" in row.inner_text()
-    assert row.locator("img.activity-thumb").evaluate("img => img.complete && img.naturalWidth > 0")
+    loaded = row.locator("img.activity-thumb").evaluate(
+        """img => img.complete ? img.naturalWidth > 0 : new Promise((resolve) => {
+             img.addEventListener('load', () => resolve(true), {once: true});
+             img.addEventListener('error', () => resolve(false), {once: true});
+           })"""
+    )
+    assert loaded  # the photo's thumbnail, through the checked media URL
     page.screenshot(path=str(SHOTS / f"notifications-page-{size[0]}.png"), full_page=True)
     # seen: read, so the badge is empty on this page and the title lost its count
     assert page.locator("[data-notifications-badge]").first.is_hidden()
