@@ -31,6 +31,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import hooks
@@ -46,7 +47,10 @@ from accounts.models import (
     hash_token,
 )
 from circles.compiled import CompiledQuery
+from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
+from notifications.registry import Action as NotificationAction
+from notifications.registry import Target as NotificationTarget
 
 # --- tokens ---------------------------------------------------------------------------
 
@@ -123,7 +127,12 @@ def circle_has_member(*, circle: Circle, user) -> bool:
 
 def block_exists_between(*, user: User, other: User) -> bool:
     """Has either blocked the other?"""
-    return Block.objects.between(user, other).exists()
+    return block_exists_between_ids(user.pk, other.pk)
+
+
+def block_exists_between_ids(user_id, other_id) -> bool:
+    """block_exists_between by ids (what notifications' registry asks)."""
+    return Block.objects.between(user_id, other_id).exists()
 
 
 # --- users ----------------------------------------------------------------------------
@@ -398,3 +407,65 @@ def _uuid_or_404(value):
         return uuid.UUID(str(value))
     except ValueError as exc:
         raise Http404 from exc
+
+
+# --- notifications' target types (registered in AccountsConfig) ------------------------
+
+
+def user_notification_targets(viewer, ids) -> dict:
+    """What a notification shows of these people (one query): their profile, and a button
+    when there is something to answer: "Approve" a pending request from them, or "Follow
+    back" someone viewer does not follow (nor asked to)."""
+    people = User.objects.filter(pk__in=ids).annotate(
+        following=Exists(Follow.objects.filter(follower=viewer, following=OuterRef("pk"))),
+        requested=Exists(FollowRequest.objects.filter(requester=viewer, target=OuterRef("pk"))),
+        request_id=Subquery(
+            FollowRequest.objects.filter(requester=OuterRef("pk"), target=viewer).values("pk")[:1]
+        ),
+    )
+    found = {}
+    for person in people.only("pk", "username"):
+        action = None
+        if person.request_id:
+            url = reverse_with_id("accounts:request_approve", "request_id", person.request_id)
+            action = NotificationAction(label="Approve", url=url)
+        elif not person.following and not person.requested and person.pk != viewer.pk:
+            url = reverse("accounts:follow", args=[person.username])
+            action = NotificationAction(label="Follow back", url=url)
+        found[person.pk] = NotificationTarget(
+            label=f"@{person.username}",
+            url=reverse("profiles:detail", args=[person.username]),
+            action=action,
+        )
+    return found
+
+
+def circle_notification_targets(viewer, ids) -> dict:
+    """What a notification shows of these circles (one query): the name; the circle's page
+    for a member, the invitations page (with "Accept") for someone still invited."""
+    circles = Circle.objects.filter(pk__in=ids).annotate(
+        invite_id=Subquery(
+            CircleInvite.objects.filter(circle=OuterRef("pk"), invitee=viewer).values("pk")[:1]
+        )
+    )
+    found = {}
+    for circle in circles.only("pk", "name"):
+        if circle.invite_id:
+            accept = reverse_with_id("circles:invite_accept", "invite_id", circle.invite_id)
+            found[circle.pk] = NotificationTarget(
+                label=circle.name,
+                url=reverse("circles:invites"),
+                action=NotificationAction(label="Accept", url=accept),
+            )
+        else:
+            url = reverse_with_id("circles:detail", "circle_id", circle.pk)
+            found[circle.pk] = NotificationTarget(label=circle.name, url=url)
+    return found
+
+
+def circles_for_notifications(viewer) -> QuerySet[Circle]:
+    """Circles a notification may still show to viewer: theirs (Circle.objects.with_member)
+    and those they are invited to."""
+    mine = Circle.objects.with_member(viewer).values("pk")
+    invited = CircleInvite.objects.filter(invitee=viewer).values("circle_id")
+    return Circle.objects.filter(Q(pk__in=mine) | Q(pk__in=invited))

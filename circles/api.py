@@ -61,6 +61,7 @@ def _mount_routers() -> None:
     )
     from media.api import router as media_router
     from messaging.api import conversations_router, messages_router, story_replies_router
+    from notifications.api import router as notifications_router
     from posts.api import comments_router, discovery_router
     from posts.api import router as posts_router
     from stories.api import router as stories_router
@@ -79,6 +80,7 @@ def _mount_routers() -> None:
     api.add_router("/messages", messages_router)
     api.add_router("/stories", stories_router)
     api.add_router("/stories", story_replies_router)  # POST /stories/{id}/reply: a message
+    api.add_router("/notifications", notifications_router)
     api.add_router("", discovery_router)  # /feed, /explore, /search, /users/{u}/posts, ...
 
 

@@ -19,6 +19,7 @@ app.conf.beat_schedule = {
     # expired stories leave every path at once (queries filter on expires_at); this
     # removes their rows, views and files
     "stories-cleanup": {"task": "stories.cleanup", "schedule": 600.0},
+    "notifications-prune": {"task": "notifications.prune", "schedule": 3600.0},
 }
 
 

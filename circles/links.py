@@ -44,6 +44,7 @@ _NAV = {
     "admin": "admin:index",
     "logout": "accounts:logout",
     "badges": "nav_badges",
+    "notifications": "notifications:list",
     "login": "accounts:login",
     "register": "accounts:register",
 }

@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "circles.links.nav",
+                "notifications.context_processors.unread",
             ],
             "libraries": {"jinja": "circles.jinja"},  # {% jinja %}: a Jinja2 template in place
         },
@@ -243,6 +244,12 @@ MEDIA_URL = "/media-files/"  # never routed: media is served through checked vie
 # How long a per-viewer signed media URL (POST /api/v1/media/signed-urls) works.
 MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=600)
 STATIC_ROOT = VAR_DIR / "static"
+
+# --- Notifications ----------------------------------------------------------------------
+# The hourly prune (notifications.prune) removes read ones older than this, unread older
+# than that.
+NOTIFICATIONS_KEEP_READ_DAYS = env.int("NOTIFICATIONS_KEEP_READ_DAYS", default=90)
+NOTIFICATIONS_KEEP_UNREAD_DAYS = env.int("NOTIFICATIONS_KEEP_UNREAD_DAYS", default=365)
 STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it; WhiteNoise warns when it is missing
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

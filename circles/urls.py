@@ -23,6 +23,7 @@ urlpatterns = [
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("accounts/", include("accounts.urls")),
     path("direct/", include("messaging.urls")),
+    path("notifications/", include("notifications.urls")),
     path("circles/", include(circle_urls)),
     path("", include("media.urls")),
     path("", include("posts.urls")),

@@ -9,9 +9,10 @@ class MessagingConfig(AppConfig):
         from accounts import hooks
         from media.registry import purpose_register
         from messaging import selectors, services
-        from messaging.models import IMAGE_PURPOSE
-        from messaging.selectors import message_image_visible
+        from messaging.models import IMAGE_PURPOSE, Conversation
+        from messaging.selectors import conversation_notification_targets, message_image_visible
         from messaging.views import story_reply_url
+        from notifications.registry import BY_ACTOR, Kind, target_register
         from stories.hooks import replies_register
 
         # a chat photo: seen by whoever may read its message; re-sent live once settled
@@ -27,3 +28,10 @@ class MessagingConfig(AppConfig):
         hooks.block_lifted.register(lambda *, blocker, target: resume(user=blocker, other=target))
         # the story viewer offers a reply box where its viewer may message the author
         replies_register(messageable=selectors.user_ids_messageable, url=story_reply_url)
+        # notifications about conversations: shown while the recipient may read it
+        target_register(
+            "conversation",
+            visible_to=lambda viewer: Conversation.objects.readable_by(viewer),
+            describe=conversation_notification_targets,
+            kinds=[Kind("group_added", "{actors} added you to {target}", group=BY_ACTOR)],
+        )

@@ -339,6 +339,16 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.joined.discard(group)
         await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def notification_created(self, event):
+        """To user.<id> only: the person's own notification and unread count."""
+        await self.send_json(
+            {
+                "type": "notification.new",
+                "notification": event["notification"],
+                "unread_count": event["unread_count"],
+            }
+        )
+
     def receives(self, event) -> bool:
         return event.get("conversation_id") in self.conversations
 

@@ -13,6 +13,9 @@ person (the frames are API.md's: [{emoji, count, mine}]).
 | reaction.changed (c)                   | {"type": "reaction", message_id, reactions} |
 | presence.changed (c)                   | {"type": "presence", user, online}     |
 | conversation.joined / .left (u)        | none: the socket joins / leaves the group |
+| notification.created (u)               | {"type": "notification.new", notification, unread_count}|
+
+notification.created is built by notifications.events; the consumer only passes it on.
 
 (c) conversation.<id>, (u) user.<id>.
 """

@@ -18,8 +18,10 @@ from django.http import Http404
 
 from accounts.models import Block, CircleMembership, Follow, User
 from circles.errors import ApiError
+from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageResult, paginate
 from messaging.models import Conversation, ConversationKind, Message, Participant, Reaction
+from notifications.registry import Target as NotificationTarget
 from stories.models import Story
 
 _HISTORY_SALT = "messaging.history"
@@ -425,3 +427,21 @@ def conversation_page_data(*, conversation: Conversation, viewer, history: list[
             conversation.my_cleared_seq or 0,
         ),
     }
+
+
+# --- notifications' target type (registered in MessagingConfig) --------------------------
+
+
+def conversation_notification_targets(viewer, ids) -> dict:
+    """What a notification shows of these conversations (one query): the group's title
+    (or "a group conversation") and its page. Readability was asked before
+    (Conversation.objects.readable_by)."""
+    found = {}
+    for conversation_id, title in Conversation.objects.filter(pk__in=ids).values_list(
+        "pk", "title"
+    ):
+        found[conversation_id] = NotificationTarget(
+            label=title or "a group conversation",
+            url=reverse_with_id("messaging:conversation", "conversation_id", conversation_id),
+        )
+    return found

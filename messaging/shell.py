@@ -1,9 +1,8 @@
 """The site's shell: the counts on the navigation's badges.
 
-The bell counts what waits for you. Until notifications exist it is follow requests plus
-circle invitations; `activity_count` is the one place to make it the notifications'
-unread count. The counts read several apps, so they live on the top floor (messaging),
-which may read every app below it.
+The bell counts unread notifications; the menu counts follow requests and circle
+invitations; Messages counts unread conversations. The counts read several apps, so they
+live on the top floor (messaging), which may read every app below it.
 """
 
 from django.http import HttpResponse
@@ -13,27 +12,16 @@ from django.views.decorators.http import require_GET
 
 from accounts.selectors import circle_invite_count_for_user, follow_request_count_incoming
 from messaging.selectors import conversation_unread_total
-
-
-def activity_counts(user) -> dict[str, int]:
-    """What the bell's menu lists, each with its own count."""
-    return {
-        "requests": follow_request_count_incoming(user=user),
-        "invites": circle_invite_count_for_user(user=user),
-    }
-
-
-def activity_count(user, counts: dict[str, int] | None = None) -> int:
-    """The bell's badge. Replace with the notifications' unread count when they land."""
-    return sum((counts or activity_counts(user)).values())
+from notifications.selectors import notification_count_unread
 
 
 def badge_counts(user) -> dict[str, int]:
-    """Every badge of the shell: activity (the bell) and messages (unread conversations)."""
-    counts = activity_counts(user)
+    """Every badge of the shell: activity (the bell), the menu's requests and invitations,
+    and messages (unread conversations)."""
     return {
-        **counts,
-        "activity": activity_count(user, counts),
+        "activity": notification_count_unread(user=user),
+        "requests": follow_request_count_incoming(user=user),
+        "invites": circle_invite_count_for_user(user=user),
         "messages": conversation_unread_total(user=user),
     }
 

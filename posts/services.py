@@ -10,6 +10,11 @@ from django.db.models import F
 from accounts.models import CircleMembership, User
 from media.models import ALT_MAX, ImageState
 from media.services import images_accept, images_delete
+from notifications.services import (
+    notification_create_on_commit,
+    notification_remove,
+    notifications_remove_for_sources,
+)
 from posts import inbox
 from posts.models import (
     CAPTION_MAX,
@@ -162,7 +167,7 @@ def post_image_settled(image) -> None:
         return
     # Locked so that two workers settling the post's last two images one moment apart
     # cannot each see the other's image unfinished (and leave the post processing).
-    Post.objects.select_for_update().filter(pk=link.post_id).first()
+    post = Post.objects.select_for_update().filter(pk=link.post_id).first()
     states = set(
         PostImage.objects.filter(post_id=link.post_id).values_list("image__state", flat=True)
     )
@@ -173,9 +178,20 @@ def post_image_settled(image) -> None:
     else:
         return
     # a failed post whose photo was processed again may still be published
-    Post.objects.filter(
+    changed = Post.objects.filter(
         pk=link.post_id, status__in=[PostStatus.PROCESSING, PostStatus.FAILED]
     ).update(status=status)
+    if changed and status == PostStatus.PUBLISHED:
+        _mentions_notify(post)
+
+
+def _mentions_notify(post: Post) -> None:
+    """The people a caption mentions learn of it once the post is published (before, they
+    could not see it)."""
+    for mention in Mention.objects.filter(post=post).select_related("user"):
+        notification_create_on_commit(
+            actor=post.author, recipient=mention.user, kind="post_mention", target_id=post.pk
+        )
 
 
 def post_delete(*, post: Post, actor: User) -> None:
@@ -196,6 +212,9 @@ def post_like(*, user: User, post: Post) -> tuple[bool, int]:
         _, created = Like.objects.get_or_create(user=user, post=post)
         if created:
             Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
+            notification_create_on_commit(
+                actor=user, recipient=post.author, kind="post_like", target_id=post.pk
+            )
     return True, Post.objects.values_list("like_count", flat=True).get(pk=post.pk)
 
 
@@ -204,6 +223,7 @@ def post_unlike(*, user: User, post: Post) -> tuple[bool, int]:
         deleted, _ = Like.objects.filter(user=user, post=post).delete()
         if deleted:
             Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - 1)
+            notification_remove(actor=user, kind="post_like", target_id=post.pk)
     return False, Post.objects.values_list("like_count", flat=True).get(pk=post.pk)
 
 
@@ -238,7 +258,43 @@ def comment_create(*, author: User, post: Post, content: str, parent_id=None) ->
         Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
         if parent:
             Comment.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + 1)
+        _comment_notify(comment, parent=parent)
     return comment
+
+
+def _comment_notify(comment: Comment, *, parent: Comment | None) -> None:
+    """A reply tells the comment's author; a comment tells the post's author (unless that
+    is who was replied to); @mentions tell the people named who heard nothing else."""
+    author, told = comment.author, set()
+    if parent is not None:
+        told.add(parent.author_id)
+        notification_create_on_commit(
+            actor=author,
+            recipient=parent.author,
+            kind="comment_reply",
+            target_id=parent.pk,
+            source_id=comment.pk,
+        )
+    if comment.post.author_id not in told:
+        told.add(comment.post.author_id)
+        notification_create_on_commit(
+            actor=author,
+            recipient=comment.post.author,
+            kind="post_comment",
+            target_id=comment.post_id,
+            source_id=comment.pk,
+        )
+    usernames = mentions_in(comment.content)
+    if usernames:
+        named = User.objects.filter(username__in=usernames, is_active=True).exclude(pk__in=told)
+        for person in named:
+            notification_create_on_commit(
+                actor=author,
+                recipient=person,
+                kind="comment_mention",
+                target_id=comment.pk,
+                source_id=comment.pk,
+            )
 
 
 def comment_delete(*, comment: Comment, actor: User) -> None:
@@ -246,7 +302,9 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
     if actor.pk not in (comment.author_id, comment.post.author_id) and not actor.is_staff:
         raise PermissionDenied("You can delete your own comments and comments on your posts.")
     with transaction.atomic():
-        removed = 1 + comment.replies.count()
+        gone = [comment.pk, *comment.replies.values_list("pk", flat=True)]
+        removed = len(gone)
+        notifications_remove_for_sources(source_ids=gone)
         if comment.parent_id:
             Comment.objects.filter(pk=comment.parent_id).update(reply_count=F("reply_count") - 1)
         comment.delete()
@@ -277,6 +335,9 @@ def comment_like(*, user: User, comment: Comment) -> tuple[bool, int]:
         _, created = CommentLike.objects.get_or_create(user=user, comment=comment)
         if created:
             Comment.objects.filter(pk=comment.pk).update(like_count=F("like_count") + 1)
+            notification_create_on_commit(
+                actor=user, recipient=comment.author, kind="comment_like", target_id=comment.pk
+            )
     return True, Comment.objects.values_list("like_count", flat=True).get(pk=comment.pk)
 
 
@@ -285,4 +346,5 @@ def comment_unlike(*, user: User, comment: Comment) -> tuple[bool, int]:
         deleted, _ = CommentLike.objects.filter(user=user, comment=comment).delete()
         if deleted:
             Comment.objects.filter(pk=comment.pk).update(like_count=F("like_count") - 1)
+            notification_remove(actor=user, kind="comment_like", target_id=comment.pk)
     return False, Comment.objects.values_list("like_count", flat=True).get(pk=comment.pk)

@@ -7,9 +7,14 @@ class StoriesConfig(AppConfig):
 
     def ready(self) -> None:
         from media.registry import purpose_register
+        from notifications.registry import BY_TARGET, Kind, target_register
         from posts import hooks
-        from stories.models import IMAGE_PURPOSE
-        from stories.selectors import story_image_visible, story_list_for_tray
+        from stories.models import IMAGE_PURPOSE, Story
+        from stories.selectors import (
+            story_image_visible,
+            story_list_for_tray,
+            story_notification_targets,
+        )
 
         # a story photo: seen by whoever may see its story (Story.objects.visible_to);
         # nothing to do when it is settled — the story shows to others once it is ready
@@ -17,4 +22,11 @@ class StoriesConfig(AppConfig):
         # the tray at the top of the home page (posts' page: it asks, never imports us)
         hooks.home_sections.append(
             lambda *, viewer: {"story_tray": story_list_for_tray(viewer=viewer)}
+        )
+        # "ana replied to your story": shown while the story lives (the author's view of it)
+        target_register(
+            "story",
+            visible_to=lambda viewer: Story.objects.visible_to(viewer),
+            describe=story_notification_targets,
+            kinds=[Kind("story_reply", "{actors} replied to your {target}", group=BY_TARGET)],
         )

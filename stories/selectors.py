@@ -14,7 +14,8 @@ from accounts.schemas import avatar_url
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
 from media.models import ImageState
-from media.schemas import media_url
+from media.schemas import media_url, media_url_for_id
+from notifications.registry import Target as NotificationTarget
 from stories.models import Story, StoryView
 
 
@@ -238,4 +239,17 @@ def story_viewer_context(*, viewer, story: Story, tray: list[TrayEntry], replies
             "people": people,
             "start": {"person": person_index, "story": story_index},
         },
+    }
+
+
+def story_notification_targets(viewer, ids) -> dict:
+    """What a notification shows of these stories (one query): "story", the viewer page,
+    the photo's thumbnail. Visibility was asked before (Story.objects.visible_to)."""
+    return {
+        story_id: NotificationTarget(
+            label="story",
+            url=reverse_with_id("stories:detail", "story_id", story_id),
+            thumbnail=media_url_for_id(image_id, "thumbnail", "jpeg"),
+        )
+        for story_id, image_id in Story.objects.filter(pk__in=ids).values_list("pk", "image_id")
     }

@@ -21,6 +21,7 @@ from accounts.models import (
     User,
 )
 from accounts.services.users import _uuid_or_404
+from notifications.services import notification_create_on_commit
 
 
 def _lock_circle(circle: Circle) -> Circle:
@@ -138,7 +139,11 @@ def circle_invite(*, actor: User, circle: Circle, invitee: User) -> CircleInvite
                     ]
                 }
             )
-        return CircleInvite.objects.create(circle=circle, invitee=invitee, invited_by=actor)
+        invite = CircleInvite.objects.create(circle=circle, invitee=invitee, invited_by=actor)
+        notification_create_on_commit(
+            actor=actor, recipient=invitee, kind="circle_invite", target_id=circle.pk
+        )
+        return invite
 
 
 def _own_invite(*, user: User, invite_id) -> CircleInvite:
@@ -168,6 +173,9 @@ def circle_invite_accept(*, user: User, invite_id) -> Circle:
             ignore_conflicts=True,
         )
         hooks.circle_members_changed(circle=circle)
+        notification_create_on_commit(
+            actor=user, recipient=invite.invited_by, kind="circle_joined", target_id=circle.pk
+        )
     return circle
 
 

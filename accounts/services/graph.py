@@ -8,6 +8,11 @@ from django.http import Http404
 from accounts import hooks
 from accounts.models import Block, CircleInvite, Follow, FollowRequest, FollowState, User
 from accounts.services.users import _lock_users, _uuid_or_404
+from notifications.services import (
+    notification_create_on_commit,
+    notification_remove,
+    notifications_remove_between,
+)
 
 
 def _check_not_blocked(*, actor: User, other: User, locked: dict) -> None:
@@ -35,11 +40,18 @@ def follow_create(*, follower: User, target: User) -> FollowState:
             FollowRequest.objects.bulk_create(
                 [FollowRequest(requester=follower, target=target)], ignore_conflicts=True
             )
+            notification_create_on_commit(
+                actor=follower, recipient=target, kind="follow_request", target_id=follower.pk
+            )
             return FollowState.REQUESTED
         Follow.objects.bulk_create(
             [Follow(follower=follower, following=target)], ignore_conflicts=True
         )
         FollowRequest.objects.filter(requester=follower, target=target).delete()
+        if not already:
+            notification_create_on_commit(
+                actor=follower, recipient=target, kind="follow", target_id=follower.pk
+            )
     return FollowState.FOLLOWING
 
 
@@ -48,6 +60,8 @@ def follow_delete(*, follower: User, target: User) -> None:
     with transaction.atomic():
         Follow.objects.filter(follower=follower, following=target).delete()
         FollowRequest.objects.filter(requester=follower, target=target).delete()
+        for kind in ("follow", "follow_request"):
+            notification_remove(actor=follower, kind=kind, target_id=follower.pk, recipient=target)
 
 
 def follower_remove(*, user: User, follower: User) -> None:
@@ -79,6 +93,9 @@ def follow_request_approve(*, user: User, request_id) -> None:
                 [Follow(follower_id=request.requester_id, following=user)],
                 ignore_conflicts=True,
             )
+            notification_create_on_commit(
+                actor=user, recipient=request.requester, kind="follow_approved", target_id=user.pk
+            )
 
 
 def follow_request_decline(*, user: User, request_id) -> None:
@@ -90,7 +107,11 @@ def follow_request_decline(*, user: User, request_id) -> None:
 
 def follow_request_cancel(*, requester: User, target: User) -> None:
     """Withdraw requester's pending request to follow target (nothing pending is fine)."""
-    FollowRequest.objects.filter(requester=requester, target=target).delete()
+    with transaction.atomic():
+        FollowRequest.objects.filter(requester=requester, target=target).delete()
+        notification_remove(
+            actor=requester, kind="follow_request", target_id=requester.pk, recipient=target
+        )
 
 
 # --- blocks ---------------------------------------------------------------------------
@@ -116,6 +137,7 @@ def block_create(*, blocker: User, target: User) -> None:
         CircleInvite.objects.filter(
             Q(invitee=blocker, invited_by=target) | Q(invitee=target, invited_by=blocker)
         ).delete()
+        notifications_remove_between(user=blocker, other=target)
         hooks.block_created(blocker=blocker, target=target)
 
 

@@ -30,6 +30,7 @@ from messaging.selectors import (
     message_get_readable,
     user_list_messageable,
 )
+from notifications.services import notification_create_on_commit
 
 
 def _uuid_or_404(value) -> uuid.UUID:
@@ -119,6 +120,10 @@ def _group_create(*, creator: User, others: list[User], title: str) -> Conversat
             [Participant(conversation=conversation, user=person) for person in people]
         )
         _announce_joined(conversation, [person.pk for person in people])
+        for other in others:
+            notification_create_on_commit(
+                actor=creator, recipient=other, kind="group_added", target_id=conversation.pk
+            )
     return conversation
 
 

@@ -14,6 +14,7 @@ from messaging.models import Message
 from messaging.selectors import user_may_message
 from messaging.services.conversations import conversation_start
 from messaging.services.messages import message_send
+from notifications.services import notification_create_on_commit
 from stories.selectors import story_get_visible
 
 
@@ -41,7 +42,8 @@ def story_reply_send(
         content=content,
         story=story,
     )
-    # Notifications (PRODUCT.md: "story replies") do not exist yet. When they do, the
-    # author's "story_reply" notification is created here, on commit, when `created`:
-    # actor=sender, recipient=story.author, target=the message (never for a repeat).
+    if created:  # never for a repeat of the same client_id
+        notification_create_on_commit(
+            actor=sender, recipient=story.author, kind="story_reply", target_id=story.pk
+        )
     return message, created

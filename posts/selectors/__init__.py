@@ -48,8 +48,11 @@ from posts.selectors.posts import (
     posts_with_summary,
     user_posts_count,
 )
+from posts.selectors.targets import comment_notification_targets, post_notification_targets
 
 __all__ = [
+    "comment_notification_targets",
+    "post_notification_targets",
     "EXPLORE_FRESH_SECONDS",
     "EXPLORE_KEEP_SECONDS",
     "EXPLORE_SIZE",

@@ -1,4 +1,5 @@
-// The shell's badges, live: unread conversations on Messages, what waits on the bell.
+// The shell's badges, live: unread conversations on Messages, unread notifications on
+// the bell, follow requests and circle invitations in the menu.
 // Opens the page's socket (so presence covers the whole site, not only chat pages) and,
 // when a frame says a count may have changed, fetches the counts again (one small request,
 // the same out-of-band swap as on load: circles.views.nav_badges). The page title starts
@@ -8,7 +9,7 @@ import { realtime } from "./realtime.js";
 
 const REFRESH_DELAY_MS = 250; // a burst of frames is one refresh
 const loader = document.querySelector("[data-badges-url]");
-const baseTitle = document.title;
+const baseTitle = document.title.replace(/^\(\d+\)\s+/, ""); // the server's count goes
 let timer = null;
 
 function refresh() {
@@ -26,6 +27,7 @@ function showTotalInTitle() {
 
 if (loader) {
   document.body.addEventListener("htmx:oobAfterSwap", showTotalInTitle);
+  document.addEventListener("notifications:count", refresh); // e.g. "Mark all as read"
   realtime()
     .on("message.new", refresh) // someone wrote (or a photo of theirs is ready)
     .on("read", refresh) // read here or on another device

@@ -181,6 +181,7 @@ export class Realtime {
 
   setState(state) {
     this.state = state;
+    document.documentElement.dataset.realtime = state; // for styles and browser tests
     if (!this.badge) return;
     this.badge.hidden = false;
     const label = this.badge.querySelector("[data-connection-state]");

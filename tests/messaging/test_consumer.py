@@ -437,7 +437,7 @@ async def test_typing_for_unknown_conversations_keeps_no_state(user):
 
 async def test_an_event_kind_without_a_handler_does_not_end_the_socket(user):
     socket = await open_socket(user)
-    await sync_to_async(publish)(f"user.{user.pk}", {"type": "notification.created"})
+    await sync_to_async(publish)(f"user.{user.pk}", {"type": "nothing.handles_this"})
     await socket.send_json_to({"type": "ping"})
     assert await next_frame(socket) == {"type": "pong"}
     await socket.disconnect()

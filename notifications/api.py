@@ -1,0 +1,30 @@
+"""Notifications endpoints of the API contract: thin handlers over services/selectors."""
+
+from ninja import Body, Query, Router, Status
+
+from circles.pagination import Page, PageParams
+from notifications import selectors, services
+from notifications.schemas import NotificationOut, ReadIn, UnreadCountOut
+
+router = Router(tags=["notifications"])
+
+
+@router.get("", response=Page[NotificationOut])
+def notification_list(request, page: Query[PageParams]):
+    found = selectors.notification_list_for_user(
+        user=request.auth, cursor=page.cursor, limit=page.limit
+    )
+    items = [selectors.notification_payload(row) for row in found.items]
+    return {"items": items, "next_cursor": found.next_cursor}
+
+
+@router.get("/unread-count", response=UnreadCountOut)
+def notification_unread_count(request):
+    return {"count": selectors.notification_count_unread(user=request.auth)}
+
+
+@router.post("/read", response={204: None})
+def notifications_read(request, payload: Body[ReadIn | None] = None):
+    ids = payload.ids if payload is not None else None
+    services.notifications_mark_read(user=request.auth, ids=ids)
+    return Status(204, None)

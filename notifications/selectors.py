@@ -1,0 +1,159 @@
+"""Every read of notifications. What a recipient sees is one rule:
+`notifications_visible_to(user)` — their groups with an active actor whose target the
+target type's registered rule still lets them see (asked per row inside the one SQL
+query, so a deleted comment, a post that became invisible or a circle left drops out of
+the list and the count at once).
+
+A page is one query for its rows, one for their newest actors, and one per target type on
+it to describe the targets: constant in the page size.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
+from notifications import registry
+from notifications.models import Notification, NotificationActor
+
+ACTORS_NAMED = 2  # "ana, ben and 3 others"
+
+
+def notifications_visible_to(user) -> QuerySet[Notification]:
+    """THE rule for which notifications user sees (list, count, socket push)."""
+    seen = Q(pk__in=[])
+    for target in registry.targets_registered():
+        still_visible = Exists(target.visible_to(user).filter(pk=OuterRef("target_id")))
+        seen |= Q(target_type=target.name) & still_visible
+    return Notification.objects.filter(recipient=user, actor_count__gt=0).filter(seen)
+
+
+def notification_count_unread(*, user) -> int:
+    """The badge: one query on the unread index."""
+    if user is None or not user.is_authenticated:
+        return 0
+    return notifications_visible_to(user).filter(read_at__isnull=True).count()
+
+
+@dataclass
+class Row:
+    """One notification as the page and the API show it."""
+
+    notification: Notification
+    actors: list  # the newest ACTORS_NAMED active actors, newest first
+    target: registry.Target
+    text: str
+
+    @property
+    def id(self):
+        return self.notification.pk
+
+    @property
+    def read(self) -> bool:
+        return self.notification.read_at is not None
+
+    @property
+    def created_at(self) -> datetime:
+        return self.notification.updated_at  # the time of its newest event
+
+    @property
+    def people(self) -> list[dict]:
+        """The actors as user-summaries (their avatars for the page)."""
+        return [registry.people.summary(person) for person in self.actors]
+
+    @property
+    def others(self) -> int:
+        return max(0, self.notification.actor_count - len(self.actors))
+
+
+def actors_text(names: list[str], count: int) -> str:
+    """'ana', 'ana and ben', 'ana, ben and 3 others'."""
+    if count <= 1 or len(names) < 2:
+        others = count - 1
+        if others <= 0:
+            return names[0]
+        return f"{names[0]} and {others} other{'s' if others != 1 else ''}"
+    if count == 2:
+        return f"{names[0]} and {names[1]}"
+    others = count - 2
+    return f"{names[0]}, {names[1]} and {others} other{'s' if others != 1 else ''}"
+
+
+def notifications_describe(*, user, notifications: list[Notification]) -> list[Row]:
+    """Rows for these notifications: their newest actors in one query, their targets in
+    one query per target type. A row whose target vanished meanwhile is left out."""
+    if not notifications:
+        return []
+    ids = [n.pk for n in notifications]
+    ranked = (
+        NotificationActor.objects.filter(notification_id__in=ids, active=True)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("notification_id"), order_by=F("created_at").desc()
+            )
+        )
+        .filter(rank__lte=ACTORS_NAMED)
+        .select_related("actor")
+        .order_by("notification_id", "rank")
+    )
+    actors: dict = {}
+    for entry in ranked:
+        actors.setdefault(entry.notification_id, []).append(entry.actor)
+    by_type: dict[str, list] = {}
+    for n in notifications:
+        by_type.setdefault(n.target_type, []).append(n.target_id)
+    described: dict = {}
+    for name, target_ids in by_type.items():
+        target = registry.target_get(name)
+        if target is not None:
+            for target_id, description in target.describe(user, target_ids).items():
+                described[(name, str(target_id))] = description
+    rows = []
+    for n in notifications:
+        target = described.get((n.target_type, str(n.target_id)))
+        people = actors.get(n.pk) or [n.actor]
+        kind, _ = registry.kind_get(n.kind)
+        if target is None or kind is None:
+            continue
+        names = [person.username for person in people]
+        text = kind.text.format(actors=actors_text(names, n.actor_count), target=target.label)
+        rows.append(Row(notification=n, actors=people, target=target, text=text))
+    return rows
+
+
+def notification_list_for_user(*, user, cursor=None, limit=DEFAULT_LIMIT) -> PageResult:
+    """Newest activity first, keyset pagination on (updated_at, id); items are Rows."""
+    page = paginate(
+        notifications_visible_to(user), cursor=cursor, limit=limit, time_field="updated_at"
+    )
+    return PageResult(
+        items=notifications_describe(user=user, notifications=page.items),
+        next_cursor=page.next_cursor,
+    )
+
+
+def notification_get_for_recipient(*, user, notification_id) -> Row | None:
+    """One notification as a Row, if user may see it."""
+    found = notifications_visible_to(user).filter(pk=notification_id).first()
+    rows = notifications_describe(user=user, notifications=[found] if found else [])
+    return rows[0] if rows else None
+
+
+def notification_payload(row: Row) -> dict:
+    """API.md's notification object: {id, type, actor, target: {type, id}, text, read,
+    created_at}, as JSON (times as the API writes them)."""
+    n = row.notification
+    data = {
+        "id": str(n.pk),
+        "type": n.kind,
+        "actor": registry.people.summary(row.actors[0]),
+        "target": {"type": n.target_type, "id": str(n.target_id)},
+        "text": row.text,
+        "read": row.read,
+        "created_at": row.created_at,
+    }
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
