@@ -58,7 +58,7 @@ def test_bob_likes_alices_photo_and_her_badge_changes_live(page, size):
     like_in_another_thread(bob, photo)
 
     page.wait_for_function(
-        "document.querySelector('[data-notifications-badge]').textContent.trim() === '1'",
+        "document.querySelector('[data-notifications-badge]').dataset.count === '1'",
         timeout=10_000,
     )
     assert badge.is_visible()

@@ -33,7 +33,9 @@ def badge(body: str, name: str) -> str | None:
     return None if " hidden" in match.group(1) else match.group(2)
 
 
-def test_badges_count_unread_conversations_and_what_waits(client_for, user, other_user):
+def test_badges_count_unread_conversations_and_what_waits(
+    client_for, user, other_user, django_capture_on_commit_callbacks
+):
     FollowRequestFactory(requester=UserFactory(), target=user)
     CircleInviteFactory(invitee=user, circle=CircleFactory())
     mutual(user, other_user)
@@ -41,15 +43,16 @@ def test_badges_count_unread_conversations_and_what_waits(client_for, user, othe
         third = UserFactory()
         mutual(user, third)
         mutual(other_user, third)
-        conversation, _ = messaging.conversation_start(
-            creator=other_user, usernames=[user.username, third.username], title=title
-        )
+        with django_capture_on_commit_callbacks(execute=True):  # the "added you" notification
+            conversation, _ = messaging.conversation_start(
+                creator=other_user, usernames=[user.username, third.username], title=title
+            )
         messaging.message_send(
             sender=other_user, conversation_id=conversation.pk, client_id=title, content="hi"
         )
     body = client_for(user).get("/accounts/badges/").content.decode()
     assert badge(body, "messages") == "2"
-    assert badge(body, "activity") == "2"  # the bell: the request plus the invitation
+    assert badge(body, "activity") == "2"  # the bell: unread notifications (added to two groups)
     assert badge(body, "requests") == "1" and badge(body, "invites") == "1"
     # the sender has nothing unread and nothing waiting: hidden badges
     body = client_for(other_user).get("/accounts/badges/").content.decode()
