@@ -59,6 +59,7 @@ def _mount_routers() -> None:
         realtime_router,
         users_router,
     )
+    from albums.api import router as albums_router
     from media.api import router as media_router
     from messaging.api import conversations_router, messages_router
     from posts.api import comments_router, discovery_router
@@ -74,6 +75,7 @@ def _mount_routers() -> None:
     api.add_router("/follow-requests", follow_requests_router)
     api.add_router("/blocks", blocks_router)
     api.add_router("/circles", circles_router)
+    api.add_router("/albums", albums_router)
     api.add_router("/conversations", conversations_router)
     api.add_router("/messages", messages_router)
     api.add_router("", discovery_router)  # /feed, /explore, /search, /users/{u}/posts, ...

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("direct/", include("messaging.urls")),
     path("circles/", include(circle_urls)),
+    path("albums/", include("albums.urls")),
     path("", include("media.urls")),
     path("", include("posts.urls")),
     path("", include(profile_urls)),  # /<username>/…: catches any first segment, keep last

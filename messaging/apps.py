@@ -11,6 +11,7 @@ class MessagingConfig(AppConfig):
         from messaging import services
         from messaging.models import IMAGE_PURPOSE
         from messaging.selectors import message_image_visible
+        from messaging.views import circle_chat_section
 
         # a chat photo: seen by whoever may read its message; re-sent live once settled
         purpose_register(
@@ -19,6 +20,8 @@ class MessagingConfig(AppConfig):
         # a circle's group chat holds exactly its members, and goes with it
         hooks.circle_members_changed.register(services.circle_conversation_sync)
         hooks.circle_deleting.register(services.circle_conversation_close)
+        # the circle page's chat section: one tap away, with the unread count
+        hooks.circle_sections.register("chat", circle_chat_section, order=5)
         # a block silences the two people's direct conversation until no block is left
         stop, resume = services.participant_events_stop, services.participant_events_resume
         hooks.block_created.register(lambda *, blocker, target: stop(user=blocker, other=target))

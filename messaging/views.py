@@ -179,3 +179,17 @@ def reaction(request, message_id):
         return _refused(request, exc)
     url = reverse("messaging:conversation", args=[message.conversation_id])
     return redirect(f"{url}#m-{message.pk}")
+
+
+def circle_chat_section(*, circle, viewer) -> dict | None:
+    """The circle page's chat section (accounts.hooks.circle_sections): a link to the
+    group chat with viewer's unread count."""
+    chat = selectors.circle_chat_for_viewer(circle=circle, viewer=viewer)
+    if chat is None:
+        return None
+    return {
+        "template": "messaging/_circle_section.html",
+        "title": "Chat",
+        "badge": chat.unread_count or 0,
+        "chat": chat,
+    }

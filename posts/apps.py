@@ -11,6 +11,7 @@ class PostsConfig(AppConfig):
         from posts.models import IMAGE_PURPOSE
         from posts.selectors import post_image_visible, user_posts_count
         from posts.services import interactions_remove, post_image_settled
+        from posts.views import circle_posts_section
 
         # a post photo: seen by whoever may see its post; its post publishes when it's ready
         purpose_register(IMAGE_PURPOSE, may_see=post_image_visible, on_settled=post_image_settled)
@@ -19,3 +20,5 @@ class PostsConfig(AppConfig):
             lambda *, blocker, target: interactions_remove(author=blocker, other=target)
         )
         hooks.profile_counts["posts_count"] = user_posts_count
+        # the circle page's posts section: newest first, growing as you scroll
+        hooks.circle_sections.register("posts", circle_posts_section, order=10)
