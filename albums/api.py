@@ -43,8 +43,7 @@ def album_create(request, payload: AlbumIn):
 
 @router.get("/{album_id}", response=AlbumDetailOut)
 def album_detail(request, album_id: str):
-    album = _detail(request, album_id)
-    return {**AlbumOut.from_orm(album).dict(), "items": album.items_list}
+    return _detail(request, album_id)
 
 
 @router.patch("/{album_id}", response=AlbumOut)

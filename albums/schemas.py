@@ -68,6 +68,10 @@ class AlbumOut(Schema):
 class AlbumDetailOut(AlbumOut):
     items: list[AlbumItemOut]
 
+    @staticmethod
+    def resolve_items(obj):
+        return obj.items_list  # albums.selectors.album_items, attached by the handler
+
 
 class AlbumItemsOut(Schema):
     items: list[AlbumItemOut]
