@@ -32,9 +32,9 @@ class Audience(models.TextChoices):
 
 
 class Aspect(models.TextChoices):
-    SQUARE = "1:1"
-    PORTRAIT = "2:3"
-    WIDE = "16:9"
+    SQUARE = "1:1", "1:1"
+    PORTRAIT = "2:3", "2:3"
+    WIDE = "16:9", "16:9"
 
 
 ASPECT_RATIOS = {Aspect.SQUARE: 1.0, Aspect.PORTRAIT: 2 / 3, Aspect.WIDE: 16 / 9}
