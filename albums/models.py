@@ -130,12 +130,7 @@ class AlbumItem(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [
-            # deferred: a rebalance renumbers every row in one statement
-            models.UniqueConstraint(
-                fields=["album", "position"],
-                name="albumitem_position",
-                deferrable=models.Deferrable.DEFERRED,
-            ),
+            models.UniqueConstraint(fields=["album", "position"], name="albumitem_position"),
             models.UniqueConstraint(fields=["album", "image"], name="albumitem_once"),
         ]
         indexes = [models.Index(fields=["image"], name="albumitem_image_idx")]

@@ -297,6 +297,9 @@ def albums_rebalance(album: Album) -> None:
     """Renumber an album's positions GAP apart in their order (when a move found no room).
     Call with the album locked."""
     ids = list(AlbumItem.objects.filter(album=album).order_by("position").values_list("pk"))
+    # through negative positions first, so no step collides with a row not yet moved
+    for index, (pk,) in enumerate(ids, start=1):
+        AlbumItem.objects.filter(pk=pk).update(position=-index)
     for index, (pk,) in enumerate(ids, start=1):
         AlbumItem.objects.filter(pk=pk).update(position=index * GAP)
 
