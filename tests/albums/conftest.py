@@ -3,6 +3,7 @@ albums with processed photos (media on a temporary disk)."""
 
 import pytest
 
+from accounts import hooks
 from accounts import services as accounts
 from accounts.models import CircleMembership, CircleRole
 from albums import services
@@ -32,6 +33,7 @@ def circle(owner):
 def admin(circle):
     user = UserFactory(username="adam")
     CircleMembership.objects.create(circle=circle, user=user, role=CircleRole.ADMIN)
+    hooks.circle_members_changed(circle=circle)
     return user
 
 
@@ -39,6 +41,7 @@ def admin(circle):
 def member(circle):
     user = UserFactory(username="mia")
     CircleMembership.objects.create(circle=circle, user=user, role=CircleRole.MEMBER)
+    hooks.circle_members_changed(circle=circle)  # into the circle's chat, as the services do
     return user
 
 
