@@ -60,7 +60,7 @@ class AlbumOut(Schema):
     @staticmethod
     def resolve_cover(obj):
         item = obj.cover_item
-        if item is None or not obj.cover_aspect:
+        if item is None or not obj.cover_aspect or not getattr(obj, "cover_visible", False):
             return None
         return {"image": item.image, "aspect": obj.cover_aspect, "crop": obj.cover_crop}
 

@@ -37,13 +37,17 @@ def _count_of(queryset: QuerySet):
 
 
 def albums_with_details(albums: QuerySet, *, viewer) -> QuerySet:
-    """Everything an album card shows, in the one query: owner, circle, the cover's photo,
-    photo_count (the photos viewer sees), like_count and liked."""
+    """Everything an album card shows, in the one query: owner, circle, the cover's photo
+    (and cover_visible), photo_count (the photos viewer sees), like_count and liked."""
     ready = AlbumItem.objects.filter(image__state=ImageState.READY)
     return albums.select_related("owner", "circle", "cover_item__image").annotate(
         photo_count=_count_of(items_visible_to(ready, viewer)),
         like_count=_count_of(AlbumLike.objects.all()),
         liked=Exists(AlbumLike.objects.filter(album=OuterRef("pk"), user=viewer)),
+        # a cover picked from a post shows only to those who may see the post
+        cover_visible=Exists(
+            items_visible_to(AlbumItem.objects.filter(pk=OuterRef("cover_item_id")), viewer)
+        ),
         viewer_role=Subquery(
             CircleMembership.objects.of(user=viewer, circle=OuterRef("circle")).values("role")[:1]
         ),

@@ -326,3 +326,20 @@ def test_deleting_the_circle_deletes_its_albums_and_uploads(circle_album, owner,
     accounts.circle_delete(actor=owner, circle=circle_album.circle)
     assert not Album.objects.exists()
     assert not Image.objects.filter(pk=item.image_id).exists()
+
+
+def test_a_cover_from_a_post_shows_only_to_who_may_see_the_post(api_for, circle_album, owner):
+    Follow.objects.create(
+        follower=circle_album.circle.memberships.exclude(user=owner).first().user, following=owner
+    )
+    post = make_post(owner, visibility="followers")
+    (item,) = services.album_posts_add(actor=owner, album=circle_album, post_id=post.pk)
+    crop = {"x": 0.125, "y": 0, "width": 0.75, "height": 1}
+    services.album_cover_set(
+        actor=owner, album=circle_album, item_id=item.pk, aspect="1:1", crop=crop
+    )
+    newcomer = UserFactory(username="nina")
+    accounts.circle_invite(actor=owner, circle=circle_album.circle, invitee=newcomer)
+    accounts.circle_invite_accept(user=newcomer, invite_id=newcomer.circle_invites.get().pk)
+    assert api_for(owner).get(f"/albums/{circle_album.pk}").json()["cover"]["aspect"] == "1:1"
+    assert api_for(newcomer).get(f"/albums/{circle_album.pk}").json()["cover"] is None
