@@ -48,6 +48,12 @@ def albums_with_details(albums: QuerySet, *, viewer) -> QuerySet:
         cover_visible=Exists(
             items_visible_to(AlbumItem.objects.filter(pk=OuterRef("cover_item_id")), viewer)
         ),
+        # the first photo viewer sees, for a card without a cover
+        preview_image_id=Subquery(
+            items_visible_to(ready.filter(album=OuterRef("pk")), viewer)
+            .order_by("position")
+            .values("image_id")[:1]
+        ),
         viewer_role=Subquery(
             CircleMembership.objects.of(user=viewer, circle=OuterRef("circle")).values("role")[:1]
         ),
@@ -70,35 +76,21 @@ def album_items(*, album: Album, viewer) -> list[AlbumItem]:
     return list(items.select_related("image", "added_by").order_by("position"))
 
 
-def album_list(*, viewer, circle_id=None, cursor=None, limit=DEFAULT_LIMIT) -> PageResult:
-    """Albums viewer may see, newest first: one circle's (Http404 unless viewer is in it),
-    or without a circle the ones viewer owns and those of viewer's circles."""
+def album_list(
+    *, viewer, circle_id=None, circle=None, cursor=None, limit=DEFAULT_LIMIT
+) -> PageResult:
+    """Albums viewer may see, newest first: one circle's (by id: Http404 unless viewer is
+    in it; or a circle the caller found viewer in), or without a circle the ones viewer
+    owns and those of viewer's circles."""
     albums = Album.objects.visible_to(viewer)
     if circle_id is not None:
         circle = circle_get_for_member(circle_id=circle_id, viewer=viewer)
+    if circle is not None:
         albums = albums.filter(circle=circle)
     elif viewer.is_authenticated:
         mine = CircleMembership.objects.filter(user=viewer).values("circle")
         albums = albums.filter(Q(owner=viewer) | Q(circle__in=mine))
     return paginate(albums_with_details(albums, viewer=viewer), cursor=cursor, limit=limit)
-
-
-def album_thumbnails(*, albums: list[Album], viewer, per_album: int = 4) -> None:
-    """Attach `preview`: the first photos of each album viewer sees (for cards without a
-    cover), one query for the whole list."""
-    if not albums:
-        return
-    ranked = items_visible_to(
-        AlbumItem.objects.filter(album__in=[a.pk for a in albums], image__state=ImageState.READY),
-        viewer,
-    ).select_related("image")
-    found: dict = {}
-    for item in ranked.order_by("album_id", "position"):
-        found.setdefault(item.album_id, [])
-        if len(found[item.album_id]) < per_album:
-            found[item.album_id].append(item)
-    for album in albums:
-        album.preview = found.get(album.pk, [])
 
 
 def album_abilities(album: Album, *, user) -> dict:

@@ -21,8 +21,7 @@ def _album_url(album) -> str:
 
 def circle_albums_section(*, circle, viewer) -> dict:
     """The circle page's albums section (accounts.hooks.circle_sections)."""
-    page = selectors.album_list(viewer=viewer, circle_id=circle.pk, limit=12)
-    selectors.album_thumbnails(albums=page.items, viewer=viewer)
+    page = selectors.album_list(viewer=viewer, circle=circle, limit=12)
     return {
         "template": "albums/_circle_section.html",
         "title": "Albums",
@@ -37,7 +36,6 @@ def circle_albums_section(*, circle, viewer) -> dict:
 @refusals_as_pages
 def album_list(request):
     page = selectors.album_list(viewer=request.user, cursor=request.GET.get("cursor"), limit=24)
-    selectors.album_thumbnails(albums=page.items, viewer=request.user)
     context = {"page": page, "form": AlbumForm(auto_id="album_%s")}
     return render(request, "albums/list.html", context)
 

@@ -386,8 +386,8 @@ CIRCLE_SECTION_POSTS = 9
 def circle_posts_section(*, circle, viewer) -> dict:
     """The circle page's posts section (accounts.hooks.circle_sections): the newest posts
     shared to it as a grid that loads more as you scroll (the circle posts page's)."""
-    _, page = selectors.post_list_for_circle(
-        viewer=viewer, circle_id=circle.pk, limit=CIRCLE_SECTION_POSTS
+    page = selectors.post_list_for_circle_grid(
+        viewer=viewer, circle=circle, limit=CIRCLE_SECTION_POSTS
     )
     return {
         "template": "posts/_circle_section.html",
