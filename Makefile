@@ -28,6 +28,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --posts 60 --stories  # a feed to scroll (60 posts) and a few stories
+	$(PY) manage.py seed_albums  # a circle album with photos (albums sits above accounts: its own command)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	bash scripts/serve.sh  # HOST and PORT from the environment, then .env; else 127.0.0.1:8000
 

@@ -41,3 +41,31 @@ block_lifted = Hook("block_lifted")
 # Counts a user object shows that other apps own: name -> f(viewer) returning an
 # annotation expression (posts registers posts_count: the posts viewer may see).
 profile_counts: dict[str, Callable] = {}
+
+
+class Sections:
+    """The parts of a page that apps above accounts fill (the circle page's posts, albums
+    and chat): name -> f(*, circle, viewer) returning the section's context (with its
+    "template") or None, shown in `order`. Each section loads its own data with its own
+    selectors, so accounts renders them without knowing them."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._sections: dict[str, tuple[int, Callable]] = {}
+
+    def register(self, section: str, render: Callable, *, order: int) -> Callable:
+        self._sections[section] = (order, render)
+        return render
+
+    def __call__(self, **kwargs) -> list[dict]:
+        shown = []
+        for section, (_, render) in sorted(self._sections.items(), key=lambda s: s[1][0]):
+            context = render(**kwargs)
+            if context is not None:
+                shown.append({"name": section, **context})
+        return shown
+
+
+# (circle=, viewer=): the circle page's sections below its header (posts registers its
+# posts, albums its albums, messaging the group chat with its unread count)
+circle_sections = Sections("circle_sections")

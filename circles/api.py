@@ -59,6 +59,7 @@ def _mount_routers() -> None:
         realtime_router,
         users_router,
     )
+    from albums.api import router as albums_router
     from media.api import router as media_router
     from messaging.api import conversations_router, messages_router, story_replies_router
     from notifications.api import router as notifications_router
@@ -76,6 +77,7 @@ def _mount_routers() -> None:
     api.add_router("/follow-requests", follow_requests_router)
     api.add_router("/blocks", blocks_router)
     api.add_router("/circles", circles_router)
+    api.add_router("/albums", albums_router)
     api.add_router("/conversations", conversations_router)
     api.add_router("/messages", messages_router)
     api.add_router("/stories", stories_router)

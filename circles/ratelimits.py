@@ -25,6 +25,7 @@ RATES = {
     "feed": "60/m",
     "message": "120/m",
     "password_reset": "5/h",
+    "album_photos": "60/h",  # batches of up to 20 photos into albums
 }
 
 

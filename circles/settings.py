@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accounts",
     "posts",
     "stories",
+    "albums",
     "messaging",
 ]
 

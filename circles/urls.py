@@ -25,6 +25,7 @@ urlpatterns = [
     path("direct/", include("messaging.urls")),
     path("notifications/", include("notifications.urls")),
     path("circles/", include(circle_urls)),
+    path("albums/", include("albums.urls")),
     path("", include("media.urls")),
     path("", include("posts.urls")),
     path("", include("stories.urls")),

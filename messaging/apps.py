@@ -11,7 +11,7 @@ class MessagingConfig(AppConfig):
         from messaging import selectors, services
         from messaging.models import IMAGE_PURPOSE, Conversation
         from messaging.selectors import conversation_notification_targets, message_image_visible
-        from messaging.views import story_reply_url
+        from messaging.views import circle_chat_section, story_reply_url
         from notifications.registry import BY_ACTOR, Kind, target_register
         from stories.hooks import replies_register
 
@@ -22,6 +22,8 @@ class MessagingConfig(AppConfig):
         # a circle's group chat holds exactly its members, and goes with it
         hooks.circle_members_changed.register(services.circle_conversation_sync)
         hooks.circle_deleting.register(services.circle_conversation_close)
+        # the circle page's chat section: one tap away, with the unread count
+        hooks.circle_sections.register("chat", circle_chat_section, order=5)
         # a block silences the two people's direct conversation until no block is left
         stop, resume = services.participant_events_stop, services.participant_events_resume
         hooks.block_created.register(lambda *, blocker, target: stop(user=blocker, other=target))

@@ -429,6 +429,13 @@ def conversation_page_data(*, conversation: Conversation, viewer, history: list[
     }
 
 
+def circle_chat_for_viewer(*, circle, viewer) -> Conversation | None:
+    """The circle's group chat as viewer reads it (with unread_count), or None when it
+    has none yet or viewer may not read it."""
+    chats = Conversation.objects.readable_by(viewer).filter(circle=circle)
+    return conversations_for_viewer(chats, viewer=viewer).prefetch_related(None).first()
+
+
 # --- notifications' target type (registered in MessagingConfig) --------------------------
 
 

@@ -215,3 +215,17 @@ def message_button(request, username):
     if not messageable.filter(username=username).exists():
         return HttpResponse(status=204)
     return render(request, "messaging/_message_button.html", {"username": username})
+
+
+def circle_chat_section(*, circle, viewer) -> dict | None:
+    """The circle page's chat section (accounts.hooks.circle_sections): a link to the
+    group chat with viewer's unread count."""
+    chat = selectors.circle_chat_for_viewer(circle=circle, viewer=viewer)
+    if chat is None:
+        return None
+    return {
+        "template": "messaging/_circle_section.html",
+        "title": "Chat",
+        "badge": chat.unread_count or 0,
+        "chat": chat,
+    }

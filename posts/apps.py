@@ -17,6 +17,7 @@ class PostsConfig(AppConfig):
             user_posts_count,
         )
         from posts.services import interactions_remove, post_image_settled
+        from posts.views import circle_posts_section
 
         # a post photo: seen by whoever may see its post; its post publishes when it's ready
         purpose_register(IMAGE_PURPOSE, may_see=post_image_visible, on_settled=post_image_settled)
@@ -46,3 +47,5 @@ class PostsConfig(AppConfig):
                 Kind("comment_mention", "{actors} mentioned you in a {target}", group=BY_ACTOR),
             ],
         )
+        # the circle page's posts section: newest first, growing as you scroll
+        hooks.circle_sections.register("posts", circle_posts_section, order=10)

@@ -381,3 +381,20 @@ def search(request):
     context = {"q": q, "people": people, "hashtags": selectors.hashtag_list_for_search(q=q)}
     template = "posts/_search_results.html" if _htmx(request) else "posts/search.html"
     return render(request, template, context)
+
+
+CIRCLE_SECTION_POSTS = 9
+
+
+def circle_posts_section(*, circle, viewer) -> dict:
+    """The circle page's posts section (accounts.hooks.circle_sections): the newest posts
+    shared to it as a grid that loads more as you scroll (the circle posts page's)."""
+    page = selectors.post_list_for_circle_grid(
+        viewer=viewer, circle=circle, limit=CIRCLE_SECTION_POSTS
+    )
+    return {
+        "template": "posts/_circle_section.html",
+        "title": "Posts",
+        "page": page,
+        "more_url": reverse("posts:circle_posts", args=[circle.pk]),
+    }

@@ -20,7 +20,7 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9_]{3,30}$")
 # Words that collide with routes (/<username>/ is a profile) or would mislead people.
 RESERVED_USERNAMES = frozenset(
     {
-        "about", "accounts", "admin", "api", "auth", "circles", "direct", "explore",
+        "about", "accounts", "admin", "albums", "api", "auth", "circles", "direct", "explore",
         "help", "healthz", "login", "logout", "media", "metrics", "new", "notifications",
         "p", "posts", "readyz", "register", "root", "saved", "search", "settings",
         "static", "stories", "support", "system", "tags", "ws", "www",

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import selectors, services
+from accounts import hooks, selectors, services
 from accounts.forms import CircleForm, RoleForm, TransferForm, UsernameForm
 from accounts.models import CIRCLE_MAX_PEOPLE
 from accounts.views.edges import REFUSALS, page_action, refusal, refusals_as_pages, refused
@@ -94,6 +94,8 @@ def _circle_page(request, circle_id, *, status=200, **forms):
         "edit_form": CircleForm(initial=initial, auto_id="edit_%s"),
         "transfer_form": TransferForm(auto_id="transfer_%s"),
         "role_choices": RoleForm.base_fields["role"].choices,
+        # the circle's space: its posts, albums and chat, from the apps that own them
+        "sections": hooks.circle_sections(circle=circle, viewer=request.user),
         **forms,
     }
     context["transfer_form"].set_members([m for m in members if m.pk != request.user.pk])

@@ -129,6 +129,18 @@ def post_list_for_circle(
     return circle, paginate(loaded, cursor=cursor, limit=limit)
 
 
+def post_list_for_circle_grid(*, viewer, circle, limit=DEFAULT_LIMIT) -> PageResult:
+    """The newest posts shared to a circle viewer is in (the caller checked), for a
+    thumbnail grid: author and photos, two queries."""
+    posts = Post.objects.visible_to(viewer).filter(circle=circle, visibility=Visibility.CIRCLE)
+    photos = Prefetch(
+        "post_images", queryset=PostImage.objects.select_related("image").order_by("position")
+    )
+    return paginate(
+        posts.select_related("author").prefetch_related(photos), cursor=None, limit=limit
+    )
+
+
 def post_list_for_hashtag(*, viewer, name: str, cursor=None, limit=30) -> PageResult:
     posts = Post.objects.visible_to(viewer).filter(post_hashtags__hashtag__name=name.lower())
     return paginate(posts_with_details(posts, viewer=viewer), cursor=cursor, limit=limit)

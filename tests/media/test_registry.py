@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_storage")]
 
 
 def test_each_owner_registered_its_purpose():
-    assert registry.purposes_registered() == ["avatar", "message", "post", "story"]
+    assert registry.purposes_registered() == ["album", "avatar", "message", "post", "story"]
 
 
 def test_a_purpose_without_an_entry_is_refused_at_upload_and_stores_nothing(user, media_storage):
@@ -34,7 +34,7 @@ def test_an_image_whose_purpose_has_no_entry_is_never_served_even_to_its_owner(u
     client = Client()
     client.force_login(user)
     assert client.get(url).status_code == 200
-    Image.objects.filter(pk=image.pk).update(purpose="album")  # nobody registered albums yet
+    Image.objects.filter(pk=image.pk).update(purpose="story")  # nobody registered stories yet
     assert client.get(url).status_code == 404
 
 
@@ -52,4 +52,4 @@ def test_a_failure_inside_the_owner_write_removes_the_stored_originals(user):
 def test_a_purpose_is_registered_once_with_a_storable_name(name):
     with pytest.raises(ImproperlyConfigured):
         registry.purpose_register(name, may_see=lambda viewer, image: True)
-    assert registry.purposes_registered() == ["avatar", "message", "post", "story"]
+    assert registry.purposes_registered() == ["album", "avatar", "message", "post", "story"]
