@@ -81,12 +81,13 @@ def test_private_account_follow_request_approved_then_follower_sees_photos(page,
     assert felix.locator(".follow-state").inner_text() == "Requested"
     assert FollowRequest.objects.filter(requester__username="felix").exists()
 
-    # Priya sees the request waiting (the nav badge) and approves it in her inbox.
+    # Priya sees the request waiting (the bell: a notification; the menu: the request)
+    # and approves it in her inbox.
     page.goto("/")
     badge = page.locator("#badge-activity")  # the bell
     badge.wait_for()
     assert badge.inner_text().startswith("1")
-    page.locator("summary", has_text="Activity").click()  # its menu
+    page.locator("summary", has_text="More").click()  # the menu
     assert page.locator("#badge-requests").inner_text().startswith("1")
     page.get_by_role("link", name="Follow requests").click()
     page.wait_for_url("**/accounts/requests/")

@@ -20,7 +20,7 @@ def test_each_owner_registered_its_purpose():
 
 
 def test_a_purpose_without_an_entry_is_refused_at_upload_and_stores_nothing(user, media_storage):
-    accepting = images_accept(owner=user, uploads=[jpeg_upload()], purpose="album")
+    accepting = images_accept(owner=user, uploads=[jpeg_upload()], purpose="legacy")
     with pytest.raises(ValidationError) as refused, accepting:
         pytest.fail("nothing runs for an unknown purpose")
     assert "purpose" in refused.value.message_dict
@@ -34,7 +34,7 @@ def test_an_image_whose_purpose_has_no_entry_is_never_served_even_to_its_owner(u
     client = Client()
     client.force_login(user)
     assert client.get(url).status_code == 200
-    Image.objects.filter(pk=image.pk).update(purpose="story")  # nobody registered stories yet
+    Image.objects.filter(pk=image.pk).update(purpose="legacy")  # a purpose nobody registered
     assert client.get(url).status_code == 404
 
 
