@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "circles.middleware.RequestIdMiddleware",
     "circles.middleware.ClientIpMiddleware",
     "circles.middleware.RequestSizeLimitMiddleware",
+    # NUL, control characters and lone surrogates in any text: 400 before any view
+    "circles.middleware.TextGuardMiddleware",
     "circles.middleware.ApiMethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
