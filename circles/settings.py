@@ -6,6 +6,7 @@ each piece to its production counterpart; see .env.example.
 """
 
 import ipaddress
+import re
 from pathlib import Path
 
 import environ
@@ -334,8 +335,33 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Circles <noreply@loc
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "circles.middleware.client_ip_meta_key"
 RATELIMIT_VIEW = "circles.ratelimits.ratelimited_view"
-# A counter the cache could not read or write (Redis down) lets the request through.
+# A counter the cache could not read or write (Redis down) lets the request through —
+# except the credential limits (sign-in, registration), which then count in the process
+# (circles/ratelimits.py).
 RATELIMIT_FAIL_OPEN = True
+# Every limit's rate, "<count>/<period>" with period s, m, h or d, optionally multiplied
+# ("20/10m"); each can be set as RATELIMIT_<NAME> (RATELIMIT_LOGIN_IP=30/m).
+_RATE_DEFAULTS = {
+    "login": "5/m",  # failed sign-ins per (username, address)
+    "login_ip": "20/m",  # failed sign-ins per address, whatever the usernames
+    "login_username": "50/h",  # failed sign-ins per username, from anywhere: past it,
+    "login_slowed": "1/m",  # ...each (username, address) gets this rate instead of "login"
+    "register": "5/h",  # registrations per address
+    "password_reset": "5/h",  # reset emails per address and per email
+    "post": "10/h",
+    "story": "20/h",
+    "like": "100/h",
+    "comment": "50/h",
+    "feed": "60/m",
+    "message": "120/m",
+}
+RATELIMIT_RATES = {
+    name: env.str(f"RATELIMIT_{name.upper()}", default=default)
+    for name, default in _RATE_DEFAULTS.items()
+}
+for _name, _rate in RATELIMIT_RATES.items():  # a typo must not start the app
+    if not re.fullmatch(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]", _rate):
+        raise ImproperlyConfigured(f"RATELIMIT_{_name.upper()}: {_rate!r} is not a rate.")
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -54,6 +54,7 @@ from accounts.services.users import (
     user_logout,
     user_password_changed,
     user_password_set,
+    user_register,
     user_sessions_end,
     user_update,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "user_logout",
     "user_password_changed",
     "user_password_set",
+    "user_register",
     "user_sessions_end",
     "user_update",
 ]

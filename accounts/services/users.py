@@ -23,7 +23,7 @@ from accounts.models import (
     validate_username,
 )
 from circles.errors import ApiError
-from circles.ratelimits import enforce
+from circles.ratelimits import login_attempt, registration_attempt
 from circles.realtime import publish_on_commit, user_group
 from media.models import ImageState
 from media.services import images_accept, images_delete
@@ -86,16 +86,29 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
     return user
 
 
+def user_register(*, request, **fields) -> User:
+    """user_create under the registration limit per client address (a refused form does
+    not count); over → Ratelimited (429 + Retry-After)."""
+    attempt = registration_attempt(request)
+    try:
+        return user_create(**fields)
+    except ValidationError:
+        attempt.give_back()
+        raise
+
+
 def user_authenticate(*, request, username: str, password: str) -> User:
-    """Check credentials under the login rate limit: 5 tries a minute per client IP and
-    per username (Redis, django-ratelimit), over → Ratelimited (429 + Retry-After).
-    A wrong password, an unknown user and a banned user all get the same answer."""
+    """Check credentials under the sign-in limits (circles.ratelimits.login_attempt:
+    failures per username and address, per address, and a per-username cap that slows
+    down instead of locking out; held in the process while Redis is down); over →
+    Ratelimited (429 + Retry-After). A right password gives its attempt back. A wrong
+    password, an unknown user and a banned user all get the same answer."""
     username = (username or "").strip().lower()
-    enforce(request, "login", key="ip")
-    enforce(request, "login", key=f"username:{username}")
+    attempt = login_attempt(request, username)
     user = auth.authenticate(request, username=username, password=password)
     if user is None:
         raise ApiError(400, "invalid_credentials", "Wrong username or password.")
+    attempt.give_back()
     return user
 
 

@@ -27,19 +27,20 @@ def register(request):
     next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
-    form, status = RegisterForm(request.POST or None), 200
+    form, status, headers = RegisterForm(request.POST or None), 200, {}
     if form.is_bound:
         status = 400
         if form.is_valid():
             try:
-                user = services.user_create(**form.service_kwargs())
+                user = services.user_register(request=request, **form.service_kwargs())
                 auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 messages.success(request, f"Welcome to Circles, {user.name}!")
                 return redirect(next_url)
             except REFUSALS as exc:
-                form.add_refusal(exc, refusal(exc)[1])
+                status, message, headers = refusal(exc)
+                form.add_refusal(exc, message)
     context = {"form": form, "next": safe_next(request)}
-    return render(request, "accounts/register.html", context, status=status)
+    return render_page(request, "accounts/register.html", context, status=status, headers=headers)
 
 
 @sensitive_post_parameters("password")
@@ -47,7 +48,8 @@ def register(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login(request):
-    """5 tries a minute per username and per client address (429 + Retry-After)."""
+    """Failed tries are limited per username and address and per address (429 +
+    Retry-After; circles.ratelimits)."""
     next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
