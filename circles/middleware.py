@@ -166,3 +166,16 @@ class TextGuardMiddleware:
             return JsonResponse({"error": error_object(refused)}, status=refused.status)
         # rendered without the request: no session, no database, no context processors
         return render(None, "400.html", {"message": refused.message}, status=refused.status)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends settings.CONTENT_SECURITY_POLICY with every response that has none yet, so
+    an injected script (or an injected <style>) does not run in any page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response

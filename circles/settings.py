@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "circles.middleware.RequestIdMiddleware",
+    # outside everything that may answer early (the text guard, size limits, errors)
+    "circles.middleware.ContentSecurityPolicyMiddleware",
     "circles.middleware.ClientIpMiddleware",
     "circles.middleware.RequestSizeLimitMiddleware",
     # NUL, control characters and lone surrogates in any text: 400 before any view
@@ -299,6 +301,29 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy on every response (circles.middleware): scripts and style sheets
+# from this site only, no inline scripts (pages pass data in json_script blocks, which
+# are not scripts). Inline style *attributes* are allowed (a photo's aspect ratio is set
+# per image); <style> elements are not. Images may come from the S3 endpoint (signed
+# URLs) and from data:/blob: (blurred placeholders, upload previews).
+_s3_origin = (S3_ENDPOINT_URL.rstrip("/") or "https://*.amazonaws.com") if S3_BUCKET else ""
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        f"img-src 'self' data: blob: {_s3_origin}".rstrip(),
+        f"media-src 'self' blob: {_s3_origin}".rstrip(),
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
