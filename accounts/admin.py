@@ -1,7 +1,13 @@
-"""Django admin for accounts: people (with a ban action), tokens, the graph, circles."""
+"""Django admin for accounts: people (with a ban action), tokens, the graph, circles.
+
+Every way the admin stops an account goes through the services, as the site does:
+unticking "active" bans (sessions, tokens and sockets end), deleting deletes through
+user_delete, and a password set here revokes tokens and ends sessions and sockets.
+"""
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
 from accounts.models import (
     ApiToken,
@@ -13,11 +19,23 @@ from accounts.models import (
     FollowRequest,
     User,
 )
-from accounts.services import user_ban
+from accounts.services import user_ban, user_delete, user_password_changed
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's password form, ending the person's tokens, sessions and sockets."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            # the admin's view then keeps its own session if it changed its own password
+            user_password_changed(user=user)
+        return user
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = PasswordChangeForm
     raw_id_fields = ("avatar",)
     ordering = ("username",)
     list_display = ("username", "email", "display_name", "is_private", "is_staff", "is_active")
@@ -32,6 +50,19 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"fields": ("username", "email", "password1", "password2")}),)
     actions = ["ban"]
+
+    def save_model(self, request, obj, form, change):
+        """Saved as Django does; unticking "active" is a ban (tokens, sessions, sockets)."""
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_ban(user=obj)
+
+    def delete_model(self, request, obj):
+        user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            user_delete(user=user)
 
     @admin.action(description="Ban: deactivate, end sessions, delete API tokens")
     def ban(self, request, queryset):

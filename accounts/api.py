@@ -64,13 +64,14 @@ def csrf(request):
 
 @auth_router.post("/register", auth=None, response={201: UserOut})
 def register(request, payload: RegisterIn):
-    user = services.user_create(**payload.dict())
+    user = services.user_register(request=request, **payload.dict())
     return Status(201, selectors.user_get_profile(username=user.username, viewer=user))
 
 
 @auth_router.post("/login", auth=LoginCsrf(), response=UserOut)
 def login(request, payload: LoginIn):
-    """Starts a session. 5 tries a minute per username and per IP (429 + Retry-After)."""
+    """Starts a session. Failed tries are limited per username and address and per
+    address (429 + Retry-After; circles.ratelimits)."""
     user = services.user_login(
         request=request, username=payload.username, password=payload.password
     )

@@ -133,6 +133,23 @@ def _api_refusal(request, exc: Exception):
     )
 
 
+def suspicious_response(exc: SuspiciousOperation):
+    """The API's answer to a request Django would not parse: too large (413), or too many
+    files or fields in one request (400)."""
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(413, "too_large", "The request is too large.")
+    return error_response(400, "invalid", str(exc) or "The request was refused.")
+
+
+INVALID_TEXT = "invalid_text"
+
+
+def invalid_text_refusal(field_name: str, message: str) -> Refusal:
+    """What text that fails the input guard (circles.textguard) is answered with: 400,
+    the field at fault named."""
+    return refusal(ApiError(400, INVALID_TEXT, message, fields={field_name: [message]}))
+
+
 DATABASE_UNAVAILABLE = (
     "database_unavailable",
     "The service is unavailable for a moment. Try again.",
@@ -161,14 +178,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
             )
         return error_response(exc.status_code, STATUS_CODES.get(exc.status_code, "error"), message)
 
-    @api.exception_handler(RequestDataTooBig)
-    def on_too_big(request, exc):
-        return error_response(413, "too_large", "The request is too large.")
-
-    @api.exception_handler(SuspiciousOperation)
+    @api.exception_handler(SuspiciousOperation)  # RequestDataTooBig included
     def on_suspicious(request, exc):
-        # e.g. too many files or fields in one multipart request
-        return error_response(400, "invalid", str(exc) or "The request was refused.")
+        return suspicious_response(exc)
 
     @api.exception_handler(OperationalError)
     def on_database_down(request, exc):

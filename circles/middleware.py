@@ -6,8 +6,12 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 
+from circles import textguard
 from circles.logs import reset_request_id, set_request_id
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -123,4 +127,55 @@ class ApiMethodNotAllowedMiddleware:
                 f"{request.method} is not allowed here. Allowed: {allowed}.",
                 headers={"Allow": allowed} if allowed else None,
             )
+        return response
+
+
+class TextGuardMiddleware:
+    """The one input guard for text (circles.textguard): a path, query parameter, form
+    field or JSON body holding NUL, another control character or an unpaired surrogate
+    is refused with 400 before any view runs — the API in its error format (code
+    `invalid_text`, the field named), pages with the plain 400 page. Nothing reaches a
+    service or the database, which could not store it anyway."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from circles.errors import error_object, invalid_text_refusal, suspicious_response
+
+        is_api = request.path.startswith("/api/")
+        try:
+            fault = textguard.request_fault(request)
+        except SuspiciousOperation as exc:
+            # a body Django will not parse: answered here, as the view would have been
+            # (Django does not repeat a failed parse); pages get Django's own 400
+            if is_api:
+                return suspicious_response(exc)
+            raise
+        except MultiPartParserError:
+            message = "The request body could not be read."
+            if is_api:
+                return suspicious_response(SuspiciousOperation(message))
+            return render(None, "400.html", {"message": message}, status=400)
+        if fault is None:
+            return self.get_response(request)
+        refused = invalid_text_refusal(fault, textguard.MESSAGE)
+        if is_api:
+            from django.http import JsonResponse
+
+            return JsonResponse({"error": error_object(refused)}, status=refused.status)
+        # rendered without the request: no session, no database, no context processors
+        return render(None, "400.html", {"message": refused.message}, status=refused.status)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends settings.CONTENT_SECURITY_POLICY with every response that has none yet, so
+    an injected script (or an injected <style>) does not run in any page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response

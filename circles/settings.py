@@ -6,6 +6,7 @@ each piece to its production counterpart; see .env.example.
 """
 
 import ipaddress
+import re
 from pathlib import Path
 
 import environ
@@ -70,8 +71,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "circles.middleware.RequestIdMiddleware",
+    # outside everything that may answer early (the text guard, size limits, errors)
+    "circles.middleware.ContentSecurityPolicyMiddleware",
     "circles.middleware.ClientIpMiddleware",
     "circles.middleware.RequestSizeLimitMiddleware",
+    # NUL, control characters and lone surrogates in any text: 400 before any view
+    "circles.middleware.TextGuardMiddleware",
     "circles.middleware.ApiMethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -304,6 +309,29 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy on every response (circles.middleware): scripts and style sheets
+# from this site only, no inline scripts (pages pass data in json_script blocks, which
+# are not scripts). Inline style *attributes* are allowed (a photo's aspect ratio is set
+# per image); <style> elements are not. Images may come from the S3 endpoint (signed
+# URLs) and from data:/blob: (blurred placeholders, upload previews).
+_s3_origin = (S3_ENDPOINT_URL.rstrip("/") or "https://*.amazonaws.com") if S3_BUCKET else ""
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        f"img-src 'self' data: blob: {_s3_origin}".rstrip(),
+        f"media-src 'self' blob: {_s3_origin}".rstrip(),
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -340,8 +368,34 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Circles <noreply@loc
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "circles.middleware.client_ip_meta_key"
 RATELIMIT_VIEW = "circles.ratelimits.ratelimited_view"
-# A counter the cache could not read or write (Redis down) lets the request through.
+# A counter the cache could not read or write (Redis down) lets the request through —
+# except the credential limits (sign-in, registration), which then count in the process
+# (circles/ratelimits.py).
 RATELIMIT_FAIL_OPEN = True
+# Every limit's rate, "<count>/<period>" with period s, m, h or d, optionally multiplied
+# ("20/10m"); each can be set as RATELIMIT_<NAME> (RATELIMIT_LOGIN_IP=30/m).
+_RATE_DEFAULTS = {
+    "login": "5/m",  # failed sign-ins per (username, address)
+    "login_ip": "20/m",  # failed sign-ins per address, whatever the usernames
+    "login_username": "50/h",  # failed sign-ins per username, from anywhere: past it,
+    "login_slowed": "1/m",  # ...each (username, address) gets this rate instead of "login"
+    "register": "5/h",  # registrations per address
+    "password_reset": "5/h",  # reset emails per address and per email
+    "post": "10/h",
+    "story": "20/h",
+    "like": "100/h",
+    "comment": "50/h",
+    "feed": "60/m",
+    "message": "120/m",
+    "album_photos": "60/h",  # batches of up to 20 photos into albums
+}
+RATELIMIT_RATES = {
+    name: env.str(f"RATELIMIT_{name.upper()}", default=default)
+    for name, default in _RATE_DEFAULTS.items()
+}
+for _name, _rate in RATELIMIT_RATES.items():  # a typo must not start the app
+    if not re.fullmatch(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]", _rate):
+        raise ImproperlyConfigured(f"RATELIMIT_{_name.upper()}: {_rate!r} is not a rate.")
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -36,7 +36,8 @@ from channels.utils import await_many_dispatch
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.protocols.utils import ClientDisconnected
 
-from circles.errors import REFUSALS, error_object, refusal
+from circles import textguard
+from circles.errors import REFUSALS, error_object, invalid_text_refusal, refusal
 from circles.realtime import conversation_group, user_group
 from messaging import events, presence
 from messaging.selectors import (
@@ -228,6 +229,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict):
             await self.send_error("invalid_frame", "A frame is a JSON object with a type.")
             return
+        if (fault := textguard.first_fault(content)) is not None:
+            await self.refuse_text(content, fault)
+            return
         try:
             await self.receive_json(content)
         except ClientDisconnected:
@@ -319,6 +323,18 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             )
         except REFUSALS as exc:
             await self.send_json({"type": "error", "error": error_body(exc)})
+
+    async def refuse_text(self, content: dict, fault: str):
+        """The input guard's refusal (circles.textguard), as the API words it: for a
+        message, a message.error the page can mark the message with; else an error."""
+        error = error_object(invalid_text_refusal(fault, textguard.MESSAGE))
+        if content.get("type") != "message.send":
+            await self.send_json({"type": "error", "error": error})
+            return
+        client_id = content.get("client_id")
+        if not isinstance(client_id, str) or fault == "client_id":
+            client_id = None
+        await self.send_json({"type": "message.error", "client_id": client_id, "error": error})
 
     async def send_error(self, code: str, message: str):
         await self.send_json({"type": "error", "error": {"code": code, "message": message}})

@@ -47,6 +47,14 @@ def _fresh_redis():
 
 
 @pytest.fixture(autouse=True)
+def _local_rate_counts_forgotten():
+    """The credential limits' in-process counters (used while Redis is down) start empty."""
+    from circles import ratelimits
+
+    ratelimits.local_reset()
+
+
+@pytest.fixture(autouse=True)
 def _cache_backoff_forgotten():
     """Each test starts with Redis considered up (circles.cache backs off after a failure)."""
     from circles import cache

@@ -23,7 +23,7 @@ from accounts.models import (
     validate_username,
 )
 from circles.errors import ApiError
-from circles.ratelimits import enforce
+from circles.ratelimits import login_attempt, registration_attempt
 from circles.realtime import publish_on_commit, user_group
 from media.models import ImageState
 from media.services import images_accept, images_delete
@@ -86,16 +86,29 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
     return user
 
 
+def user_register(*, request, **fields) -> User:
+    """user_create under the registration limit per client address (a refused form does
+    not count); over → Ratelimited (429 + Retry-After)."""
+    attempt = registration_attempt(request)
+    try:
+        return user_create(**fields)
+    except ValidationError:
+        attempt.give_back()
+        raise
+
+
 def user_authenticate(*, request, username: str, password: str) -> User:
-    """Check credentials under the login rate limit: 5 tries a minute per client IP and
-    per username (Redis, django-ratelimit), over → Ratelimited (429 + Retry-After).
-    A wrong password, an unknown user and a banned user all get the same answer."""
+    """Check credentials under the sign-in limits (circles.ratelimits.login_attempt:
+    failures per username and address, per address, and a per-username cap that slows
+    down instead of locking out; held in the process while Redis is down); over →
+    Ratelimited (429 + Retry-After). A right password gives its attempt back. A wrong
+    password, an unknown user and a banned user all get the same answer."""
     username = (username or "").strip().lower()
-    enforce(request, "login", key="ip")
-    enforce(request, "login", key=f"username:{username}")
+    attempt = login_attempt(request, username)
     user = auth.authenticate(request, username=username, password=password)
     if user is None:
         raise ApiError(400, "invalid_credentials", "Wrong username or password.")
+    attempt.give_back()
     return user
 
 
@@ -130,8 +143,8 @@ def user_sessions_end(*, user: User, keep_session=None) -> None:
     whatever the session backend, on every host, with no session table to keep. The
     session to keep gets a new key and the new hash. Then `session.ended` is published to
     the user's group: the consumer closes every socket of that user (a socket whose
-    session is still valid reconnects). API tokens are separate credentials: revoke them
-    with api_token_revoke (user_ban deletes them all).
+    session is still valid reconnects). API tokens are separate credentials:
+    user_credentials_end ends them too.
     """
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     user.refresh_from_db(fields=["session_epoch"])
@@ -141,9 +154,23 @@ def user_sessions_end(*, user: User, keep_session=None) -> None:
     publish_on_commit(user_group(user.pk), {"type": "session.ended"})
 
 
-def user_password_set(*, user: User, password: str, keep_session=None) -> None:
-    """Set a new password (change or reset): validated, then every other session ends
-    (keep_session, the one that made the change, stays signed in)."""
+def user_credentials_end(*, user: User, keep_session=None) -> int:
+    """Everything that lets someone act as user stops at once: every API token is deleted,
+    every session but keep_session ends and every open socket closes (on commit).
+    Returns how many tokens were revoked. Every way an account stops or changes its
+    password goes through here: password change and reset, ban and deactivation,
+    deletion."""
+    with transaction.atomic():
+        revoked, _ = ApiToken.objects.filter(user=user).delete()
+        user_sessions_end(user=user, keep_session=keep_session)
+    return revoked
+
+
+def user_password_set(*, user: User, password: str, keep_session=None) -> int:
+    """Set a new password (change or reset): validated, then every API token is revoked
+    and every other session and socket ends (keep_session, the one that made the change,
+    stays signed in) — a password changed because of a compromise locks the intruder
+    out. Returns how many tokens were revoked."""
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -151,16 +178,31 @@ def user_password_set(*, user: User, password: str, keep_session=None) -> None:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
-        user_sessions_end(user=user, keep_session=keep_session)
+        return user_credentials_end(user=user, keep_session=keep_session)
+
+
+def user_password_changed(*, user: User, keep_session=None) -> int:
+    """A password already set and saved by Django's own machinery (the admin's password
+    form): revoke the tokens and end the other sessions and sockets, as user_password_set
+    does."""
+    return user_credentials_end(user=user, keep_session=keep_session)
 
 
 def user_ban(*, user: User) -> None:
-    """Ban: deactivate, end every session, delete every API token, close the sockets."""
+    """Ban (or deactivate, as the admin's is_active box does): deactivate, end every
+    session, delete every API token, close the sockets."""
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
-        ApiToken.objects.filter(user=user).delete()
-        user_sessions_end(user=user)
+        user_credentials_end(user=user)
+
+
+def user_delete(*, user: User) -> None:
+    """Delete the account (its rows cascade, its tokens with them) and close its open
+    sockets once the deletion commits; its sessions name a user that no longer exists."""
+    with transaction.atomic():
+        user_credentials_end(user=user)
+        user.delete()
 
 
 # --- profile --------------------------------------------------------------------------

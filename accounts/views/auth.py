@@ -27,19 +27,20 @@ def register(request):
     next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
-    form, status = RegisterForm(request.POST or None), 200
+    form, status, headers = RegisterForm(request.POST or None), 200, {}
     if form.is_bound:
         status = 400
         if form.is_valid():
             try:
-                user = services.user_create(**form.service_kwargs())
+                user = services.user_register(request=request, **form.service_kwargs())
                 auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 messages.success(request, f"Welcome to Circles, {user.name}!")
                 return redirect(next_url)
             except REFUSALS as exc:
-                form.add_refusal(exc, refusal(exc)[1])
+                status, message, headers = refusal(exc)
+                form.add_refusal(exc, message)
     context = {"form": form, "next": safe_next(request)}
-    return render(request, "accounts/register.html", context, status=status)
+    return render_page(request, "accounts/register.html", context, status=status, headers=headers)
 
 
 @sensitive_post_parameters("password")
@@ -47,7 +48,8 @@ def register(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login(request):
-    """5 tries a minute per username and per client address (429 + Retry-After)."""
+    """Failed tries are limited per username and address and per address (429 +
+    Retry-After; circles.ratelimits)."""
     next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
@@ -74,23 +76,35 @@ def logout(request):
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
+def password_changed_message(tokens_revoked: int) -> str:
+    """What a person reads after changing their password: what else stopped working."""
+    if not tokens_revoked:
+        return "Password changed. Your other sessions were ended."
+    tokens = "token was" if tokens_revoked == 1 else "tokens were"
+    return (
+        f"Password changed. Your other sessions were ended and your {tokens_revoked} "
+        f"API {tokens} revoked: apps that used them must sign in again."
+    )
+
+
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def password_change(request):
-    """The other sessions end (the service does it); this one stays signed in."""
+    """The other sessions and every API token end (the service does it); this one stays
+    signed in, and is told what was revoked."""
     form, status = PasswordChangeForm(request.user, request.POST or None), 200
     if form.is_bound:
         status = 400
         if form.is_valid():
             try:
-                services.user_password_set(
+                revoked = services.user_password_set(
                     user=request.user,
                     password=form.cleaned_data["new_password1"],
                     keep_session=request.session,
                 )
-                messages.success(request, "Password changed. Your other sessions were ended.")
+                messages.success(request, password_changed_message(revoked))
                 return redirect("accounts:settings")
             except REFUSALS as exc:
                 form.add_refusal(exc, refusal(exc)[1])
@@ -129,7 +143,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
 
     def form_valid(self, form):
-        # the service, not form.save(): it also ends every session and closes sockets
+        # the service, not form.save(): it also ends every session, revokes every API
+        # token and closes sockets
         services.user_password_set(user=form.user, password=form.cleaned_data["new_password1"])
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         return redirect(self.get_success_url())

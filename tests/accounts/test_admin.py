@@ -84,3 +84,102 @@ def test_admins_cannot_ban_themselves(admin_client):
     )
     me.refresh_from_db()
     assert me.is_active
+
+
+# --- stopping an account in the admin ends its tokens, sessions and sockets --------------
+
+
+def change_form_data(user, **changes) -> dict:
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "display_name": user.display_name,
+        "bio": user.bio,
+        "avatar": "",
+        "is_active": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def socket_told(user, act) -> bool:
+    """Run act() with a channel subscribed to user's group; whether it heard session.ended."""
+    from tests.accounts.test_sessions import received, subscribe
+
+    layer, channel = subscribe(user)
+    act()
+    return received(layer, channel) == {"type": "session.ended"}
+
+
+def test_unticking_active_in_the_admin_is_a_ban(
+    admin_client, user, client_for, django_capture_on_commit_callbacks
+):
+    services.api_token_create(user=user)
+    browser = client_for(user)
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+
+    def deactivate():
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(url, change_form_data(user, is_active=None))
+        assert response.status_code == 302, response.content
+
+    assert socket_told(user, deactivate)
+    user.refresh_from_db()
+    assert user.is_active is False
+    assert not ApiToken.objects.filter(user=user).exists()
+    assert browser.get("/api/v1/auth/me").status_code == 401
+
+
+def test_saving_other_changes_in_the_admin_ends_nothing(admin_client, user, client_for):
+    services.api_token_create(user=user)
+    browser = client_for(user)
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    response = admin_client.post(url, change_form_data(user, display_name="Alice A."))
+    assert response.status_code == 302, response.content
+    assert ApiToken.objects.filter(user=user).exists()
+    assert browser.get("/api/v1/auth/me").status_code == 200
+
+
+def test_deleting_in_the_admin_closes_the_sockets(
+    admin_client, user, django_capture_on_commit_callbacks
+):
+    url = reverse("admin:accounts_user_delete", args=[user.pk])
+
+    def delete():
+        with django_capture_on_commit_callbacks(execute=True):
+            assert admin_client.post(url, {"post": "yes"}).status_code == 302
+
+    assert socket_told(user, delete)
+    assert not type(user).objects.filter(pk=user.pk).exists()
+
+
+def test_bulk_delete_in_the_admin_closes_the_sockets(
+    admin_client, user, django_capture_on_commit_callbacks
+):
+    def delete():
+        with django_capture_on_commit_callbacks(execute=True):
+            admin_client.post(
+                reverse("admin:accounts_user_changelist"),
+                {"action": "delete_selected", "_selected_action": [str(user.pk)], "post": "yes"},
+            )
+
+    assert socket_told(user, delete)
+    assert not type(user).objects.filter(pk=user.pk).exists()
+
+
+def test_a_password_set_in_the_admin_revokes_tokens_and_sessions(
+    admin_client, user, client_for, django_capture_on_commit_callbacks
+):
+    _, raw = services.api_token_create(user=user)
+    browser = client_for(user)
+    url = reverse("admin:auth_user_password_change", args=[user.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            url, {"password1": "set by the admin 42", "password2": "set by the admin 42"}
+        )
+    assert response.status_code == 302, response.content
+    assert not ApiToken.objects.filter(user=user).exists()
+    assert browser.get("/api/v1/auth/me").status_code == 401
+    assert admin_client.get(reverse("admin:index")).status_code == 200  # the admin stays in

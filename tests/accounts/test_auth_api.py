@@ -9,6 +9,7 @@ from django.test import Client
 from PIL import Image as PILImage
 
 from accounts.models import User
+from circles import ratelimits
 from tests.accounts.conftest import API, error_of
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -239,33 +240,81 @@ def test_sixth_login_try_a_minute_is_429_with_retry_after(user):
     assert 1 <= int(response["Retry-After"]) <= 60
 
 
-def test_login_limit_is_per_username_across_addresses(user):
-    for n in range(5):
+def test_strangers_cannot_lock_the_owner_out(user):
+    """The issue's scenario: many wrong passwords for alice from many addresses; alice,
+    from her own address, still signs in."""
+    for n in range(30):
         assert attempt("alice", ip=f"10.0.1.{n}").status_code == 400
-    assert attempt("alice", ip="10.0.1.99").status_code == 429
-    assert attempt("bob", ip="10.0.1.99").status_code == 400  # another username is fine
+    assert attempt("alice", ip="10.0.1.250", password=DEFAULT_PASSWORD).status_code == 200
+
+
+def test_past_the_username_cap_each_address_is_slowed_not_locked(user, monkeypatch):
+    monkeypatch.setitem(ratelimits.RATES, "login_username", "10/h")
+    monkeypatch.setitem(ratelimits.RATES, "login_slowed", "1/h")
+    for n in range(10):
+        assert attempt("alice", ip=f"10.0.1.{n}").status_code == 400
+    # over the cap: every (alice, address) pair now gets one try an hour, not five a minute
+    assert attempt("alice", ip="10.0.1.0").status_code == 400
+    assert attempt("alice", ip="10.0.1.0").status_code == 429
+    # ...and the owner, elsewhere, is slowed too but never locked out
+    assert attempt("alice", ip="10.0.9.9", password=DEFAULT_PASSWORD).status_code == 200
+    assert attempt("alice", ip="10.0.9.9", password=DEFAULT_PASSWORD).status_code == 200
+
+
+def test_successful_logins_do_not_use_up_the_limit(user):
+    for _ in range(4):
+        assert attempt("alice").status_code == 400
+    for _ in range(5):
+        assert attempt("alice", password=DEFAULT_PASSWORD).status_code == 200
+    assert attempt("alice").status_code == 400  # the fifth failure
+    assert attempt("alice").status_code == 429
+
+
+def login_ip_limit() -> int:
+    return ratelimits.parse_rate(ratelimits.RATES["login_ip"])[0]
 
 
 def test_login_limit_is_per_ip_across_usernames(user):
-    for n in range(5):
+    for n in range(login_ip_limit()):
         assert attempt(f"guess{n}", ip="10.0.2.1").status_code == 400
     assert attempt("alice", ip="10.0.2.1", password=DEFAULT_PASSWORD).status_code == 429
     assert attempt("alice", ip="10.0.2.2", password=DEFAULT_PASSWORD).status_code == 200
 
 
 def test_spoofed_forwarded_for_does_not_reset_the_limit(user):
-    for n in range(5):
+    for n in range(login_ip_limit()):
         assert attempt(f"guess{n}", forwarded=f"203.0.113.{n}").status_code == 400
-    response = attempt("guess9", forwarded="198.51.100.7")
+    response = attempt("guess99", forwarded="198.51.100.7")
     assert response.status_code == 429
     assert response.has_header("Retry-After")
+
+
+def register(username, *, ip="10.0.3.1"):
+    body = {
+        "username": username,
+        "email": f"{username}@example.com",
+        "password": "a good passphrase 1",
+    }
+    return post_json(Client(), "/auth/register", body, REMOTE_ADDR=ip)
+
+
+def test_registrations_are_limited_per_address(db, monkeypatch):
+    monkeypatch.setitem(ratelimits.RATES, "register", "3/h")
+    assert register("newbie0").status_code == 201
+    assert register("newbie0").status_code == 400  # taken: refused, and not counted
+    for n in (1, 2):
+        assert register(f"newbie{n}").status_code == 201
+    refused = register("newbie9")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert error_of(refused)["code"] == "rate_limited"
+    assert register("newbie9", ip="10.0.3.2").status_code == 201  # another address
 
 
 def test_token_endpoint_shares_the_login_limit(client, user):
     for _ in range(5):
         attempt("alice")
     credentials = {"username": "alice", "password": DEFAULT_PASSWORD}
-    response = post_json(client, "/auth/tokens", credentials)
+    response = post_json(client, "/auth/tokens", credentials, REMOTE_ADDR="10.0.0.1")
     assert response.status_code == 429
 
 

@@ -1,6 +1,7 @@
 """With Redis down (the cache pointed at a closed port) signing in and signed-in pages still
 work: the cache answers misses (cached_db sessions fall back to their rows), the login
-rate limit fails open (logged), nothing answers 500."""
+rate limits of signed-in actions fail open (logged), the credential limits hold in the
+process, nothing answers 500."""
 
 import json
 import logging
@@ -24,9 +25,43 @@ def test_rate_limits_let_requests_through_and_log_when_the_cache_is_down(redis_d
     request = HttpRequest()
     request.META["REMOTE_ADDR"] = "10.0.0.1"
     with caplog.at_level(logging.WARNING, logger="circles.cache"):
-        for _ in range(10):  # well past 5 a minute: nothing is counted, nothing raises
-            enforce(request, "login", key="username:alice")
+        for _ in range(20):  # well past 10 an hour: nothing is counted, nothing raises
+            enforce(request, "post", key="user:alice")
     assert any("answering without Redis" in r.getMessage() for r in caplog.records)
+
+
+def test_login_limits_hold_while_redis_is_down(redis_down, user):
+    """The issue's scenario: 30 wrong passwords with Redis down, and no 429 ever."""
+    answers = [
+        Client().post("/accounts/login/", {"username": "alice", "password": "nope"}).status_code
+        for _ in range(6)
+    ]
+    assert answers == [400] * 5 + [429]
+    right = Client().post("/accounts/login/", {"username": "alice", "password": DEFAULT_PASSWORD})
+    assert right.status_code == 429  # this (username, address) pair waits, as with Redis
+    elsewhere = Client(REMOTE_ADDR="10.0.0.7").post(
+        "/accounts/login/", {"username": "alice", "password": DEFAULT_PASSWORD}
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_registration_limit_holds_while_redis_is_down(redis_down, settings, monkeypatch):
+    from circles import ratelimits
+
+    monkeypatch.setitem(ratelimits.RATES, "register", "2/h")
+    answers = [
+        post_json(
+            Client(),
+            "/auth/register",
+            {
+                "username": f"newbie{n}",
+                "email": f"newbie{n}@example.com",
+                "password": "a good passphrase 1",
+            },
+        ).status_code
+        for n in range(3)
+    ]
+    assert answers == [201, 201, 429]
 
 
 def test_signed_in_pages_work_on_cached_db_sessions(redis_down, client_for, user):

@@ -193,3 +193,95 @@ async def test_logout_everywhere_closes_open_sockets_and_they_cannot_return(live
         with pytest.raises(websockets.ConnectionClosed) as refused:
             await asyncio.wait_for(again.recv(), 5)
         assert refused.value.rcvd.code == 4401
+
+
+# --- every way an account stops or changes its password ends its API tokens too ---------
+
+
+def bearer_works(raw: str) -> bool:
+    return Client().get(f"{API}/auth/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+
+
+def test_password_change_page_revokes_tokens_keeps_this_session_and_says_so(
+    user, password, other_user, django_capture_on_commit_callbacks
+):
+    _, stolen = services.api_token_create(user=user, name="attacker's")
+    _, bystanders = services.api_token_create(user=other_user)
+    browser, other_browser = logged_in(user), logged_in(user)
+    layer, channel = subscribe(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            "/accounts/password/",
+            {
+                "old_password": password,
+                "new_password1": "a brand new passphrase",
+                "new_password2": "a brand new passphrase",
+            },
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert not bearer_works(stolen)
+    assert bearer_works(bystanders)
+    assert signed_in(browser) and not signed_in(other_browser)
+    assert b"your 1 API token was revoked" in response.content
+    assert received(layer, channel) == {"type": "session.ended"}
+
+
+def test_password_reset_revokes_tokens(user):
+    _, raw = services.api_token_create(user=user)
+    assert services.user_password_set(user=user, password="another good passphrase") == 1
+    assert not bearer_works(raw)
+
+
+def test_a_refused_new_password_keeps_the_tokens(user):
+    _, raw = services.api_token_create(user=user)
+    with pytest.raises(ValidationError):
+        services.user_password_set(user=user, password="123")
+    assert bearer_works(raw)
+
+
+def test_deleting_an_account_closes_its_sockets(user, django_capture_on_commit_callbacks):
+    browser = logged_in(user)
+    layer, channel = subscribe(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_delete(user=user)
+    assert not signed_in(browser)
+    assert received(layer, channel) == {"type": "session.ended"}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_deactivating_in_the_admin_closes_open_sockets(live_server_url, user):
+    """Unticking "active" on the admin's change page (as an operator does) closes the
+    person's open socket at once, and it cannot come back."""
+    from django.urls import reverse
+
+    from tests.accounts.test_admin import change_form_data
+    from tests.factories import UserFactory
+
+    phone = await asyncio.to_thread(in_own_connection, logged_in, user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={phone.cookies[settings.SESSION_COOKIE_NAME].value}"
+    headers = {"Cookie": cookie}
+    async with websockets.connect(
+        ws_url(live_server_url), origin=live_server_url, additional_headers=headers
+    ) as ws:
+        await ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "pong"}
+
+        def deactivate_in_admin():
+            admin = Client()
+            admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+            url = reverse("admin:accounts_user_change", args=[user.pk])
+            return admin.post(url, change_form_data(user, is_active=None))
+
+        response = await asyncio.to_thread(in_own_connection, deactivate_in_admin)
+        assert response.status_code == 302
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd.code == 4401
+    async with websockets.connect(
+        ws_url(live_server_url), origin=live_server_url, additional_headers=headers
+    ) as again:
+        with pytest.raises(websockets.ConnectionClosed) as refused:
+            await asyncio.wait_for(again.recv(), 5)
+        assert refused.value.rcvd.code == 4401

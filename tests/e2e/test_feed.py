@@ -37,7 +37,9 @@ def test_scrolling_the_feed_loads_the_next_pages(page):
     for expected in (views.FEED_PAGE * 2, POSTS):
         page.mouse.wheel(0, 100_000)  # to the end: the sentinel is revealed
         page.wait_for_function(
-            f"document.querySelectorAll('article.post-card').length >= {expected}",
+            # a function, not an expression: Playwright evals expressions, which the
+            # Content-Security-Policy refuses
+            f"() => document.querySelectorAll('article.post-card').length >= {expected}",
             timeout=15_000,
         )
     page.mouse.wheel(0, 100_000)

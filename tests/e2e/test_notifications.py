@@ -53,12 +53,12 @@ def test_bob_likes_alices_photo_and_her_badge_changes_live(page, size):
     log_in(page, "alice")
     badge = page.locator("[data-notifications-badge]").first
     assert badge.is_hidden()
-    page.wait_for_function("document.documentElement.dataset.realtime === 'connected'")
+    page.wait_for_function("() => document.documentElement.dataset.realtime === 'connected'")
 
     like_in_another_thread(bob, photo)
 
     page.wait_for_function(
-        "document.querySelector('[data-notifications-badge]').dataset.count === '1'",
+        "() => document.querySelector('[data-notifications-badge]').dataset.count === '1'",
         timeout=10_000,
     )
     assert badge.is_visible()

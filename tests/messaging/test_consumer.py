@@ -467,3 +467,31 @@ async def test_a_socket_is_told_who_is_online_when_it_connects(direct, user, oth
     ]
     for socket in (alice, bob, stranger):
         await socket.disconnect()
+
+
+async def test_forbidden_text_in_a_frame_is_refused_and_nothing_stored(direct, user, caplog):
+    """The socket's frames pass the same input guard as HTTP (circles.textguard)."""
+    alice = await open_socket(user)
+    await alice.send_json_to(frame_send(direct, "s1", "\ud800"))  # json escapes it: \\ud800
+    answer = await next_frame(alice)
+    assert answer["type"] == "message.error" and answer["client_id"] == "s1"
+    assert answer["error"]["code"] == "invalid_text"
+    assert answer["error"]["fields"] == {"content": [answer["error"]["message"]]}
+    await alice.send_json_to({**frame_send(direct, "s2"), "content": "nul\u0000"})
+    assert (await next_frame(alice))["error"]["code"] == "invalid_text"
+    await alice.send_json_to({"type": "typing", "conversation_id": "\u0000"})
+    assert (await next_frame(alice)) == {
+        "type": "error",
+        "error": {
+            "code": "invalid_text",
+            "message": answer["error"]["message"],
+            "fields": {"conversation_id": [answer["error"]["message"]]},
+        },
+    }
+    assert await Message.objects.acount() == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    # the socket lives on, and clean text still goes through
+    await alice.send_json_to(frame_send(direct, "s3", "line one\nline two"))
+    frames = [await next_frame(alice), await next_frame(alice)]
+    assert {f["type"] for f in frames} == {"message.ack", "message.new"}
+    await alice.disconnect()

@@ -46,3 +46,13 @@ def test_deploy_check_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_every_rate_limit_is_set_from_the_environment():
+    code = "from django.conf import settings; print(settings.RATELIMIT_RATES['login_ip'])"
+    result = manage("shell", "-c", code, **{**PRODUCTION, "RATELIMIT_LOGIN_IP": "7/10m"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "7/10m"
+    bad = manage("check", **{**PRODUCTION, "RATELIMIT_REGISTER": "lots"})
+    assert bad.returncode != 0
+    assert "RATELIMIT_REGISTER: 'lots' is not a rate." in bad.stderr

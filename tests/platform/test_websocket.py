@@ -48,8 +48,18 @@ async def test_unauthenticated_socket_is_closed_with_4401(live_server_url):
         assert await closed_code(ws) == 4401
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", None])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://evil.example",
+        None,
+        "http://localhost:9999",  # an allowed host on another port
+        "https://127.0.0.1",  # the site's host with another scheme and port
+        "{site}0",  # the site's host on port 8765 -> 87650 (another port)
+    ],
+)
 async def test_foreign_or_missing_origin_is_refused(live_server_url, user, origin):
+    origin = origin and origin.format(site=live_server_url)
     cookie = session_cookie_for(user)
     with pytest.raises(websockets.InvalidStatus) as refused:
         async with websockets.connect(

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def socket(path="/ws/", **headers):
-    raw = [(name.encode(), value.encode()) for name, value in headers.items()]
+    raw = [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()]
     return WebsocketCommunicator(application, path, headers=raw)
 
 
@@ -49,7 +49,66 @@ def session_cookie(user) -> str:
 
 async def test_session_cookie_with_an_allowed_origin(user):
     cookie = await database_sync_to_async(session_cookie)(user)
-    assert await ping_answered(socket(cookie=cookie, origin="http://localhost"))
+    assert await ping_answered(socket(cookie=cookie, host="localhost", origin="http://localhost"))
+
+
+SITE = "127.0.0.1:8765"  # the site is http://127.0.0.1:8765
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://127.0.0.1:8765", True),
+        ("HTTP://127.0.0.1:8765", True),
+        ("http://localhost:9999", False),  # an allowed host, another port
+        ("http://127.0.0.1:9999", False),
+        ("https://127.0.0.1", False),  # another scheme (and port)
+        ("https://127.0.0.1:8765", False),
+        ("http://127.0.0.1", False),  # port 80
+        ("http://evil.example:8765", False),
+        ("null", False),
+        ("http://127.0.0.1:8765.evil.example", False),
+    ],
+)
+async def test_the_origin_must_be_the_sites_own_scheme_host_and_port(user, origin, allowed):
+    cookie = await database_sync_to_async(session_cookie)(user)
+    assert await ping_answered(socket(cookie=cookie, host=SITE, origin=origin)) is allowed
+
+
+async def test_a_host_outside_allowed_hosts_is_no_origin_of_ours(user):
+    cookie = await database_sync_to_async(session_cookie)(user)
+    assert not await ping_answered(
+        socket(cookie=cookie, host="evil.example:8765", origin="http://evil.example:8765")
+    )
+
+
+async def test_a_socket_over_tls_wants_an_https_origin(user, settings):
+    cookie = await database_sync_to_async(session_cookie)(user)
+    secure = socket(cookie=cookie, host="localhost", origin="https://localhost")
+    secure.scope["scheme"] = "wss"
+    assert await ping_answered(secure)
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxied = socket(
+        cookie=cookie, host="localhost", origin="https://localhost", x_forwarded_proto="https"
+    )
+    assert await ping_answered(proxied)
+    plain = socket(cookie=cookie, host="localhost", origin="http://localhost")
+    plain.scope["headers"].append((b"x-forwarded-proto", b"https"))
+    assert not await ping_answered(plain)
+
+
+async def test_configured_extra_origins_are_allowed(user, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://*.circles.example"]
+    cookie = await database_sync_to_async(session_cookie)(user)
+    for origin, allowed in [
+        ("https://app.example.com", True),
+        ("https://app.example.com:443", True),
+        ("http://app.example.com", False),
+        ("https://app.example.com:8443", False),
+        ("https://eu.circles.example", True),
+        ("https://evilcircles.example", False),
+    ]:
+        assert await ping_answered(socket(cookie=cookie, host=SITE, origin=origin)) is allowed
 
 
 async def test_session_cookie_from_a_foreign_origin_is_refused(user):
@@ -75,7 +134,7 @@ async def test_no_credentials_or_a_bad_ticket_closes_with_4401():
         assert (await communicator.connect())[0]
         assert (await communicator.receive_output(timeout=3))["code"] == 4401
         await finish(communicator)
-    anonymous = socket(origin="http://localhost")
+    anonymous = socket(host="localhost", origin="http://localhost")
     assert (await anonymous.connect())[0]
     assert (await anonymous.receive_output(timeout=3))["code"] == 4401
     await finish(anonymous)
