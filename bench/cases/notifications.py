@@ -52,6 +52,7 @@ DURATION_S = 20.0
 WORKERS = 2
 LIKE_THREADS = 16
 DELIVERY_TIMEOUT_S = 5.0
+SETTLE_S = 5.0
 
 
 def run(bench: Bench) -> list[Result]:
@@ -90,6 +91,7 @@ def run(bench: Bench) -> list[Result]:
                     duration_s=DURATION_S,
                 )
             )
+            time.sleep(SETTLE_S)  # the list's backlog, if any, drains before the likes
             args = (server.port, cookie, str(owner.pk), plan, like_rate)
             with multiprocessing.get_context("spawn").Pool(1) as pool:
                 report = pool.apply_async(_generate, args).get(
