@@ -253,10 +253,10 @@ def _print_costs(owner, liker, post_id) -> None:
     Like.objects.filter(user=liker, post=post).delete()
     Post.objects.filter(pk=post_id).update(like_count=0)
     Notification.objects.filter(recipient=owner, created_at__gte=before).delete()
-    notification = [q for q in liking.captured_queries if "notifications_" in q["sql"]]
+    writes = [q for q in liking.captured_queries if 'INTO "notifications_' in q["sql"]]
     print(
-        f"notifications: SQL per list request {len(listing)}; per like {len(liking)}, of which "
-        f"{len(notification)} about the notification (its write and push)"
+        f"notifications: SQL per list request {len(listing)}; per like {len(liking)} (the "
+        f"request's, the like's and its notification's), {len(writes)} writing notifications"
     )
 
 

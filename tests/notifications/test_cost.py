@@ -2,7 +2,7 @@
 open or not yet) one statement writes it: the grouping's upsert (_group_upsert), which
 also reads the target's visibility and the unread count for the live push. Besides it:
 the block check before, and for the push the target's description (and the group's
-second newest actor when it has one). It was 3 writes and 9 reads (new group), 2 and 8
+second newest actor when it has one). It was 3 writes and 8 reads (new group), 2 and 8
 (joining actor)."""
 
 import pytest
