@@ -67,3 +67,35 @@ def test_a_repeat_within_the_hour_is_one_statement_and_writes_nothing(
     assert len(writes) == 1 and len(reads) == 1  # the block check, the upsert that stops
     assert NotificationActor.objects.count() == 1
     assert Notification.objects.get().actor_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_events_meet_on_the_open_group(user, alice_post):
+    """Eight first likes at once: one group (the upsert's conflict, no lock or retry),
+    every actor counted."""
+    import threading
+
+    from tests.factories import UserFactory
+
+    likers = [UserFactory(username=f"liker{n}") for n in range(8)]
+    start, errors = threading.Barrier(len(likers)), []
+
+    def like(person):
+        try:
+            start.wait()
+            notification_create(
+                actor=person, recipient=user, kind="post_like", target_id=alice_post.pk
+            )
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=like, args=(person,)) for person in likers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    group = Notification.objects.get()
+    assert group.actor_count == len(likers) == NotificationActor.objects.count()
