@@ -71,7 +71,9 @@ def _make_stories(people) -> None:
     for name, rendition in result.renditions.items():
         renditions[name] = {"width": rendition.width, "height": rendition.height}
         for fmt in ("webp", "jpeg"):
-            renditions[name][fmt] = storage.rendition_save(getattr(rendition, fmt), fmt)
+            renditions[name][fmt] = storage.rendition_save(
+                storage.rendition_key(fmt), getattr(rendition, fmt)
+            )
     bulk = User.objects.filter(username__startswith="demo")
     authors = [pk for pk in bulk.values_list("pk", flat=True) if rng.randrange(STORY_SHARE) == 0]
     circles = dict(
