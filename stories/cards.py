@@ -46,7 +46,7 @@ def _image_json(story: TrayStory) -> bytes:
         height=story.image_height,
         alt=story.image_alt,
         blurhash=story.image_blurhash,
-        renditions=story.image_renditions,
+        renditions=orjson.loads(story.image_renditions),
     )
     return orjson.dumps(ImageOut.from_orm(image).model_dump(mode="json"))
 
