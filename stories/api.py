@@ -44,7 +44,7 @@ def story_feed(request):
     """The tray: your own stories first, then people whose active stories you may see —
     those with unseen stories first, each group by its latest story. (Written as TrayOut
     would write it, by stories.cards, with each image object cached.)"""
-    return cards.tray_response(selectors.story_rows_for_tray(viewer=request.auth))
+    return cards.tray_response(request.auth)
 
 
 @router.get("/{story_id}", response=StoryOut)

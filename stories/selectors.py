@@ -118,11 +118,20 @@ class TrayEntry:
         return next((story for story in self.stories if not story.seen), self.stories[0])
 
 
+class TrayFound(NamedTuple):
+    """A story the rule lets into viewer's tray, and the state of its photo."""
+
+    pk: uuid.UUID
+    image_updated_at: datetime
+    image_state: str
+
+
 @functools.cache
-def _tray_ids_query() -> CompiledQuery:
-    """The ids of the stories viewer's tray shows, by Story.objects.visible_to, compiled
-    once per process (circles/compiled.py): building and compiling the rule's three
-    branches cost about as much as PostgreSQL takes to run them.
+def _tray_found_query() -> CompiledQuery:
+    """The stories viewer's tray shows, by Story.objects.visible_to, compiled once per
+    process (circles/compiled.py): building and compiling the rule's three branches cost
+    about as much as PostgreSQL takes to run them. The photo's updated_at and state come
+    along (the rule joins the photo already): they name its cached image object.
 
     The candidates (viewer, the people viewer follows, viewer's circles), one branch of a
     UNION each, only let PostgreSQL walk the (author, expires_at) and (circle, expires_at)
@@ -133,20 +142,25 @@ def _tray_ids_query() -> CompiledQuery:
         rule = Story.objects.visible_to(person, now=now).order_by()
         followed = Follow.objects.filter(follower=person).values("following_id")
         circles = CircleMembership.objects.filter(user=person).values("circle_id")
+        columns = ("pk", "image__updated_at", "image__state")
         return (
             rule.filter(author=person)
-            .values_list("pk")
+            .values_list(*columns)
             .union(
-                rule.filter(author__in=followed).values_list("pk"),
-                rule.filter(circle__in=circles).values_list("pk"),
+                rule.filter(author__in=followed).values_list(*columns),
+                rule.filter(circle__in=circles).values_list(*columns),
             )
         )
 
     return CompiledQuery(build, viewer="uuid", now="datetime")
 
 
-def _tray_story_ids(viewer) -> list[uuid.UUID]:
-    return [pk for (pk,) in _tray_ids_query().run(viewer=viewer.pk, now=timezone.now())]
+def story_found_for_tray(*, viewer) -> list[TrayFound]:
+    """The stories viewer's tray shows (one query), in no particular order."""
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    rows = _tray_found_query().run(viewer=viewer.pk, now=timezone.now())
+    return [TrayFound(*row) for row in rows]
 
 
 def _arrange(stories, *, viewer, user_of) -> list[TrayEntry]:
@@ -169,12 +183,10 @@ def story_list_for_tray(*, viewer) -> list[TrayEntry]:
     """The tray as models (the pages): viewer's own stories first, then each person whose
     active stories viewer may see — those with unseen stories first, each group by their
     latest story, newest first. Two queries, however many people viewer follows or shares
-    circles with: the ids by the rule (_tray_ids_query), then their details by id, so the
-    planner knows how few they are (as one query it guessed thousands, hashed the whole
-    image and user tables and paid a JIT compile: ~150 ms instead of a few)."""
-    if viewer is None or not viewer.is_authenticated:
-        return []
-    ids = _tray_story_ids(viewer)
+    circles with: the stories by the rule (story_found_for_tray), then their details by
+    id, so the planner knows how few they are (as one query it guessed thousands, hashed
+    the whole image and user tables and paid a JIT compile: ~150 ms instead of a few)."""
+    ids = [found.pk for found in story_found_for_tray(viewer=viewer)]
     if not ids:
         return []
     stories = stories_with_details(Story.objects.filter(pk__in=ids), viewer=viewer).order_by(
@@ -191,6 +203,19 @@ class TrayAuthor(NamedTuple):
     avatar_id: uuid.UUID | None
 
 
+class TrayImage(NamedTuple):
+    """What an image object is built from (media.schemas.ImageOut)."""
+
+    pk: uuid.UUID
+    state: str
+    error: str
+    width: int | None
+    height: int | None
+    alt: str
+    blurhash: str
+    renditions: str  # JSON text: parsed only when an image object is built
+
+
 class TrayStory(NamedTuple):
     """What the tray API shows of a story (stories.cards), as plain values."""
 
@@ -204,40 +229,38 @@ class TrayStory(NamedTuple):
     author_username: str
     author_display_name: str
     author_avatar_id: uuid.UUID | None
-    image_id: uuid.UUID
-    image_state: str
-    image_updated_at: datetime
-    image_error: str
-    image_width: int | None
-    image_height: int | None
-    image_alt: str
-    image_blurhash: str
-    image_renditions: str  # as JSON text: parsed only when the image object is built
     seen: bool
     view_count: int | None  # viewer's own stories only
+    found: TrayFound
+    image: TrayImage | None  # only when asked for (with_images)
 
 
 _TRAY_COLUMNS = (
     *("pk", "created_at", "expires_at", "audience", "circle_id", "circle__name"),
     *("author_id", "author__username", "author__display_name", "author__avatar_id"),
-    *("image_id", "image__state", "image__updated_at", "image__error", "image__width"),
-    *("image__height", "image__alt", "image__blurhash", "renditions_text"),
     *("seen_row", "own_view_count"),
 )
+_IMAGE_COLUMNS = (
+    *("image_id", "image__state", "image__error", "image__width", "image__height"),
+    *("image__alt", "image__blurhash", "renditions_text"),
+)
 _AUTHOR = _TRAY_COLUMNS.index("author_id")
+_SEEN = _TRAY_COLUMNS.index("seen_row")
 
 
-@functools.lru_cache(maxsize=16)
-def _tray_rows_query(size: int) -> CompiledQuery:
+@functools.lru_cache(maxsize=32)
+def _tray_rows_query(size: int, with_images: bool) -> CompiledQuery:
     """The tray's stories by id (up to `size` of them) with what the API shows, as
-    tuples: compiled once per process and size; no model is built."""
+    tuples, with or without what their image objects are built from: compiled once per
+    process and shape; no model is built."""
 
     def build(viewer, ids):
         stories = stories_with_details(Story.objects.filter(pk__in=ids), viewer=User(pk=viewer))
-        # the renditions as text: parsing ~150 of them was a tenth of a request, and they
-        # are read only for the image objects not cached yet (stories.cards)
-        stories = stories.annotate(renditions_text=Cast("image__renditions", TextField()))
-        return stories.order_by("created_at", "pk").values_list(*_TRAY_COLUMNS)
+        columns = _TRAY_COLUMNS
+        if with_images:
+            stories = stories.annotate(renditions_text=Cast("image__renditions", TextField()))
+            columns += _IMAGE_COLUMNS
+        return stories.order_by("created_at", "pk").values_list(*columns)
 
     return CompiledQuery(build, viewer="uuid", ids=("uuid", size))
 
@@ -248,23 +271,24 @@ def _tray_author(story: TrayStory) -> TrayAuthor:
     )
 
 
-def story_rows_for_tray(*, viewer) -> list[TrayEntry]:
-    """The tray as story_list_for_tray orders it, each story a TrayStory and each user a
-    TrayAuthor: the same two queries, both compiled once per process, and the details as
-    plain values (building ~150 models with their user and image was half the selector's
-    time). The image columns come along for the stories whose image object is not cached
-    yet (stories.cards), so a cold cache costs no extra query."""
-    if viewer is None or not viewer.is_authenticated:
+def story_rows_for_tray(*, viewer, found: list[TrayFound], with_images: bool) -> list[TrayEntry]:
+    """The tray of the stories `found` (story_found_for_tray), ordered as
+    story_list_for_tray orders it, each story a TrayStory and each user a TrayAuthor: one
+    query, compiled once per process, its rows plain values (building ~150 models with
+    their user and image was half of the selector's time). The photos' columns are read
+    only `with_images` — when some image object is not cached (stories.cards): reading
+    them for every story was a good part of the query's time. Either way one query."""
+    if not found:
         return []
-    ids = _tray_story_ids(viewer)
-    if not ids:
-        return []
-    size = 1 << max(5, (len(ids) - 1).bit_length())  # 32, 64, 128…: run() pads ids to it
+    by_id = {story.pk: story for story in found}
+    size = 1 << max(5, (len(found) - 1).bit_length())  # 32, 64, 128…: run() pads ids to it
+    rows = _tray_rows_query(size, with_images).run(viewer=viewer.pk, ids=list(by_id))
     stories = []
-    for row in _tray_rows_query(size).run(viewer=viewer.pk, ids=ids):
+    for row in rows:
         own = row[_AUTHOR] == viewer.pk
-        *values, seen_row, view_count = row
-        stories.append(TrayStory(*values, own or seen_row, view_count if own else None))
+        seen, view_count = own or row[_SEEN], row[_SEEN + 1] if own else None
+        image = TrayImage(*row[_SEEN + 2 :]) if with_images else None
+        stories.append(TrayStory(*row[:_SEEN], seen, view_count, by_id[row[0]], image))
     return _arrange(stories, viewer=viewer, user_of=_tray_author)
 
 

@@ -127,11 +127,11 @@ def _make_stories(people) -> None:
 def _warm(people) -> None:
     """Fill the per-story image copies as a running site has them (every story is read
     by its author's ~150 followers): each sampled person's tray, once, in process."""
-    from stories import cards, selectors
+    from stories import cards
 
     started = time.monotonic()
     for person in people:
-        cards.tray_response(selectors.story_rows_for_tray(viewer=person))
+        cards.tray_response(person)
     elapsed = time.monotonic() - started
     print(f"stories: warmed the image copies in {elapsed:.0f} s", file=sys.stderr)
 
