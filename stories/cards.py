@@ -25,7 +25,7 @@ from accounts.schemas import avatar_url_for_id
 from media.models import ImageState
 from media.schemas import ImageOut
 from stories import selectors
-from stories.selectors import TrayFound, TrayImage, TrayStory
+from stories.selectors import TrayImage, TrayStory
 
 IMAGE_SECONDS = 25 * 3600  # a story lives 24 hours
 IMAGE_VERSION = 1  # bump when the image object's shape changes
@@ -44,42 +44,28 @@ def _image_json(image: TrayImage) -> bytes:
     return orjson.dumps(ImageOut.from_orm(source).model_dump(mode="json"))
 
 
-def _cached_images(found: list[TrayFound]) -> dict:
-    """{story id: image object as JSON} of the stories whose ready image is in Redis."""
+def image_objects(stories: list[TrayStory]) -> dict:
+    """{story id: its image object as JSON}: from Redis in one round trip, the misses
+    built from the rows and the ready ones stored for the next viewer."""
     keys = {
-        story.pk: image_key(story.pk, story.image_updated_at)
-        for story in found
-        if story.image_state == ImageState.READY
+        story.pk: image_key(story.pk, story.image.updated_at)
+        for story in stories
+        if story.image.state == ImageState.READY
     }
     cached = cache.get_many(list(keys.values())) if keys else {}
-    return {pk: cached[key] for pk, key in keys.items() if key in cached}
-
-
-def _fresh_images(stories: list[TrayStory]) -> dict:
-    """{story id: image object as JSON} built from the rows, the ready ones kept in Redis
-    for the next viewer (under the key the rule's query saw)."""
-    fresh = {story.pk: _image_json(story.image) for story in stories}
-    ready = {
-        image_key(story.pk, story.found.image_updated_at): fresh[story.pk]
-        for story in stories
-        if story.found.image_state == story.image.state == ImageState.READY
-    }
-    if ready:
-        cache.set_many(ready, IMAGE_SECONDS)
-    return fresh
+    objects = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    fresh = {story.pk: _image_json(story.image) for story in stories if story.pk not in objects}
+    if any(pk in keys for pk in fresh):
+        cache.set_many({keys[pk]: json for pk, json in fresh.items() if pk in keys}, IMAGE_SECONDS)
+    objects.update(fresh)
+    return objects
 
 
 def tray_response(viewer) -> HttpResponse:
-    """{items: [{user, has_unseen, stories: [story]}]}, as TrayOut would write it: the
-    stories by the rule (one query), their image objects from Redis, then the rest of
-    the tray (one more query, with the photos' columns only when an image object is
-    missing)."""
-    found = selectors.story_found_for_tray(viewer=viewer)
-    images = _cached_images(found)
-    missing = len(images) < len(found)
-    entries = selectors.story_rows_for_tray(viewer=viewer, found=found, with_images=missing)
-    if missing:
-        images.update(_fresh_images([s for e in entries for s in e.stories if s.pk not in images]))
+    """{items: [{user, has_unseen, stories: [story]}]}, as TrayOut would write it, for
+    stories.selectors' story_rows_for_tray (one query) and the image objects in Redis."""
+    entries = selectors.story_rows_for_tray(viewer=viewer)
+    images = image_objects([story for entry in entries for story in entry.stories])
     items = []
     for entry in entries:
         user = entry.user

@@ -118,49 +118,35 @@ class TrayEntry:
         return next((story for story in self.stories if not story.seen), self.stories[0])
 
 
-class TrayFound(NamedTuple):
-    """A story the rule lets into viewer's tray, and the state of its photo."""
-
-    pk: uuid.UUID
-    image_updated_at: datetime
-    image_state: str
+def _tray_union(viewer_id, now, *, columns: tuple, annotate=None) -> QuerySet:
+    """`columns` of the stories viewer's tray shows, by Story.objects.visible_to. The
+    candidates (viewer, the people viewer follows, viewer's circles), one branch of a
+    UNION each, only let PostgreSQL walk the (author, expires_at) and (circle, expires_at)
+    indexes for them instead of scanning every active story; the rule decides."""
+    person = User(pk=viewer_id)
+    rule = Story.objects.visible_to(person, now=now).order_by()
+    if annotate:
+        rule = annotate(rule, person)
+    followed = Follow.objects.filter(follower=person).values("following_id")
+    circles = CircleMembership.objects.filter(user=person).values("circle_id")
+    return (
+        rule.filter(author=person)
+        .values_list(*columns)
+        .union(
+            rule.filter(author__in=followed).values_list(*columns),
+            rule.filter(circle__in=circles).values_list(*columns),
+        )
+    )
 
 
 @functools.cache
-def _tray_found_query() -> CompiledQuery:
-    """The stories viewer's tray shows, by Story.objects.visible_to, compiled once per
-    process (circles/compiled.py): building and compiling the rule's three branches cost
-    about as much as PostgreSQL takes to run them. The photo's updated_at and state come
-    along (the rule joins the photo already): they name its cached image object.
-
-    The candidates (viewer, the people viewer follows, viewer's circles), one branch of a
-    UNION each, only let PostgreSQL walk the (author, expires_at) and (circle, expires_at)
-    indexes for them instead of scanning every active story; the rule decides."""
-
-    def build(viewer, now):
-        person = User(pk=viewer)
-        rule = Story.objects.visible_to(person, now=now).order_by()
-        followed = Follow.objects.filter(follower=person).values("following_id")
-        circles = CircleMembership.objects.filter(user=person).values("circle_id")
-        columns = ("pk", "image__updated_at", "image__state")
-        return (
-            rule.filter(author=person)
-            .values_list(*columns)
-            .union(
-                rule.filter(author__in=followed).values_list(*columns),
-                rule.filter(circle__in=circles).values_list(*columns),
-            )
-        )
-
-    return CompiledQuery(build, viewer="uuid", now="datetime")
-
-
-def story_found_for_tray(*, viewer) -> list[TrayFound]:
-    """The stories viewer's tray shows (one query), in no particular order."""
-    if viewer is None or not viewer.is_authenticated:
-        return []
-    rows = _tray_found_query().run(viewer=viewer.pk, now=timezone.now())
-    return [TrayFound(*row) for row in rows]
+def _tray_ids_query() -> CompiledQuery:
+    """The ids of the stories in viewer's tray, compiled once per process
+    (circles/compiled.py): building and compiling the rule's three branches cost about
+    as much as PostgreSQL takes to run them."""
+    return CompiledQuery(
+        lambda viewer, now: _tray_union(viewer, now, columns=("pk",)), viewer="uuid", now="datetime"
+    )
 
 
 def _arrange(stories, *, viewer, user_of) -> list[TrayEntry]:
@@ -183,15 +169,15 @@ def story_list_for_tray(*, viewer) -> list[TrayEntry]:
     """The tray as models (the pages): viewer's own stories first, then each person whose
     active stories viewer may see — those with unseen stories first, each group by their
     latest story, newest first. Two queries, however many people viewer follows or shares
-    circles with: the stories by the rule (story_found_for_tray), then their details by
-    id, so the planner knows how few they are (as one query it guessed thousands, hashed
-    the whole image and user tables and paid a JIT compile: ~150 ms instead of a few)."""
-    ids = [found.pk for found in story_found_for_tray(viewer=viewer)]
-    if not ids:
+    circles with: the ids by the rule (_tray_ids_query), then their details by id."""
+    if viewer is None or not viewer.is_authenticated:
         return []
-    stories = stories_with_details(Story.objects.filter(pk__in=ids), viewer=viewer).order_by(
-        "created_at", "pk"
-    )
+    rows = _tray_ids_query().run(viewer=viewer.pk, now=timezone.now())
+    if not rows:
+        return []
+    stories = stories_with_details(
+        Story.objects.filter(pk__in=[pk for (pk,) in rows]), viewer=viewer
+    ).order_by("created_at", "pk")
     decorated = [story_decorate(story, viewer=viewer) for story in stories]
     return _arrange(decorated, viewer=viewer, user_of=lambda story: story.author)
 
@@ -207,6 +193,7 @@ class TrayImage(NamedTuple):
     """What an image object is built from (media.schemas.ImageOut)."""
 
     pk: uuid.UUID
+    updated_at: datetime
     state: str
     error: str
     width: int | None
@@ -231,38 +218,37 @@ class TrayStory(NamedTuple):
     author_avatar_id: uuid.UUID | None
     seen: bool
     view_count: int | None  # viewer's own stories only
-    found: TrayFound
-    image: TrayImage | None  # only when asked for (with_images)
+    image: TrayImage
 
 
 _TRAY_COLUMNS = (
     *("pk", "created_at", "expires_at", "audience", "circle_id", "circle__name"),
     *("author_id", "author__username", "author__display_name", "author__avatar_id"),
     *("seen_row", "own_view_count"),
-)
-_IMAGE_COLUMNS = (
-    *("image_id", "image__state", "image__error", "image__width", "image__height"),
-    *("image__alt", "image__blurhash", "renditions_text"),
+    *("image_id", "image__updated_at", "image__state", "image__error", "image__width"),
+    *("image__height", "image__alt", "image__blurhash", "renditions_text"),
 )
 _AUTHOR = _TRAY_COLUMNS.index("author_id")
 _SEEN = _TRAY_COLUMNS.index("seen_row")
 
 
-@functools.lru_cache(maxsize=32)
-def _tray_rows_query(size: int, with_images: bool) -> CompiledQuery:
-    """The tray's stories by id (up to `size` of them) with what the API shows, as
-    tuples, with or without what their image objects are built from: compiled once per
-    process and shape; no model is built."""
+def _with_details(stories: QuerySet, viewer) -> QuerySet:
+    # the renditions as text: parsing ~150 of them was a tenth of a request, and they
+    # are read only for the image objects not cached yet (stories.cards)
+    stories = stories_with_details(stories, viewer=viewer)
+    return stories.annotate(renditions_text=Cast("image__renditions", TextField()))
 
-    def build(viewer, ids):
-        stories = stories_with_details(Story.objects.filter(pk__in=ids), viewer=User(pk=viewer))
-        columns = _TRAY_COLUMNS
-        if with_images:
-            stories = stories.annotate(renditions_text=Cast("image__renditions", TextField()))
-            columns += _IMAGE_COLUMNS
-        return stories.order_by("created_at", "pk").values_list(*columns)
 
-    return CompiledQuery(build, viewer="uuid", ids=("uuid", size))
+@functools.cache
+def _tray_query() -> CompiledQuery:
+    """The tray's stories with everything the API shows, as tuples, in one query: the
+    rule's branches (_tray_union) carry the details (stories_with_details) along, so no
+    second query by id is needed and no model is built. Compiled once per process."""
+    return CompiledQuery(
+        lambda viewer, now: _tray_union(viewer, now, columns=_TRAY_COLUMNS, annotate=_with_details),
+        viewer="uuid",
+        now="datetime",
+    )
 
 
 def _tray_author(story: TrayStory) -> TrayAuthor:
@@ -271,24 +257,20 @@ def _tray_author(story: TrayStory) -> TrayAuthor:
     )
 
 
-def story_rows_for_tray(*, viewer, found: list[TrayFound], with_images: bool) -> list[TrayEntry]:
-    """The tray of the stories `found` (story_found_for_tray), ordered as
-    story_list_for_tray orders it, each story a TrayStory and each user a TrayAuthor: one
-    query, compiled once per process, its rows plain values (building ~150 models with
-    their user and image was half of the selector's time). The photos' columns are read
-    only `with_images` — when some image object is not cached (stories.cards): reading
-    them for every story was a good part of the query's time. Either way one query."""
-    if not found:
+def story_rows_for_tray(*, viewer) -> list[TrayEntry]:
+    """The tray as story_list_for_tray orders it, each story a TrayStory and each user a
+    TrayAuthor, in one query however many people viewer follows (_tray_query). The
+    photos' columns come along for the image objects not cached yet (stories.cards), so
+    a cold cache costs no extra query."""
+    if viewer is None or not viewer.is_authenticated:
         return []
-    by_id = {story.pk: story for story in found}
-    size = 1 << max(5, (len(found) - 1).bit_length())  # 32, 64, 128…: run() pads ids to it
-    rows = _tray_rows_query(size, with_images).run(viewer=viewer.pk, ids=list(by_id))
+    rows = _tray_query().run(viewer=viewer.pk, now=timezone.now())
+    rows.sort(key=lambda row: (row[1], row[0]))  # created_at, id: oldest first
     stories = []
     for row in rows:
         own = row[_AUTHOR] == viewer.pk
         seen, view_count = own or row[_SEEN], row[_SEEN + 1] if own else None
-        image = TrayImage(*row[_SEEN + 2 :]) if with_images else None
-        stories.append(TrayStory(*row[:_SEEN], seen, view_count, by_id[row[0]], image))
+        stories.append(TrayStory(*row[:_SEEN], seen, view_count, TrayImage(*row[_SEEN + 2 :])))
     return _arrange(stories, viewer=viewer, user_of=_tray_author)
 
 
