@@ -12,8 +12,8 @@ It is for querysets whose SQL does not depend on the values: a value must be a n
 UUID, string or aware datetime compared with `=`, `<`, `>`… or listed in an `IN` of a
 fixed length (Django writes other SQL for None or an empty list). Placeholders are fresh
 UUIDs, random strings and random instants before 1900, so they cannot meet a real
-parameter. tests/platform/test_compiled.py compares runs with
-the querysets built for each value.
+parameter. tests/platform/test_compiled.py compares runs with the querysets built for
+each value.
 """
 
 import secrets

@@ -243,7 +243,10 @@ def _with_details(stories: QuerySet, viewer) -> QuerySet:
 def _tray_query() -> CompiledQuery:
     """The tray's stories with everything the API shows, as tuples, in one query: the
     rule's branches (_tray_union) carry the details (stories_with_details) along, so no
-    second query by id is needed and no model is built. Compiled once per process."""
+    second query by id is needed and no model is built. Compiled once per process. (The
+    first one-query tray let the planner guess thousands of rows and hash whole tables;
+    here each branch stays on its index, and the query costs PostgreSQL what the ids
+    query and the details query cost together.)"""
     return CompiledQuery(
         lambda viewer, now: _tray_union(viewer, now, columns=_TRAY_COLUMNS, annotate=_with_details),
         viewer="uuid",
