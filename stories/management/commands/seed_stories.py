@@ -81,7 +81,9 @@ class Command(BaseCommand):
         for name, rendition in result.renditions.items():
             renditions[name] = {"width": rendition.width, "height": rendition.height}
             for fmt in ("webp", "jpeg"):
-                renditions[name][fmt] = storage.rendition_save(getattr(rendition, fmt), fmt)
+                renditions[name][fmt] = storage.rendition_save(
+                    storage.rendition_key(fmt), getattr(rendition, fmt)
+                )
         image = Image.objects.create(
             owner=author,
             purpose=IMAGE_PURPOSE,
