@@ -15,11 +15,13 @@ from circles.links import reverse_with_id
 def avatar_url(user, rendition: str = "small") -> str | None:
     """A person's avatar URL (the checked media URL), or None. `avatar` is only ever set
     to an image whose renditions are ready."""
-    if not user.avatar_id:
+    return avatar_url_for_id(user.avatar_id, rendition)
+
+
+def avatar_url_for_id(avatar_id, rendition: str = "small") -> str | None:
+    if not avatar_id:
         return None
-    return reverse_with_id(
-        "media:image", "image_id", user.avatar_id, rendition=rendition, fmt="jpeg"
-    )
+    return reverse_with_id("media:image", "image_id", avatar_id, rendition=rendition, fmt="jpeg")
 
 
 class UserSummaryOut(Schema):

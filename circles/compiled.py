@@ -9,37 +9,44 @@ the real values, then makes model instances as the queryset would (select_relate
 annotations included). The rule stays where it is written; only its compiling is reused.
 
 It is for querysets whose SQL does not depend on the values: a value must be a non-null
-UUID or string compared with `=` or listed in an `IN` of a fixed length (Django writes
-other SQL for None or an empty list). Placeholders are fresh UUIDs and random strings,
-so they cannot meet a real parameter. tests/platform/test_compiled.py compares runs with
-the querysets built for each value.
+UUID, string or aware datetime compared with `=`, `<`, `>`… or listed in an `IN` of a
+fixed length (Django writes other SQL for None or an empty list). Placeholders are fresh
+UUIDs, random strings and random instants before 1900, so they cannot meet a real
+parameter. tests/platform/test_compiled.py compares runs with the querysets built for
+each value.
 """
 
 import secrets
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
-_UUID, _STRING = "uuid", "string"
+_UUID, _STRING, _DATETIME = "uuid", "string", "datetime"
 _NOBODY = uuid.UUID(int=0)  # pads a list of ids: uuid4 never makes it
+_LONG_AGO = datetime(1800, 1, 1, tzinfo=UTC)
 
 
 def _placeholder(kind: str):
-    return uuid.uuid4() if kind == _UUID else f"placeholder-{secrets.token_hex(16)}"
+    if kind == _UUID:
+        return uuid.uuid4()
+    if kind == _DATETIME:  # any microsecond of a century no story or post was written in
+        return _LONG_AGO + timedelta(microseconds=secrets.randbelow(3_000_000_000_000_000))
+    return f"placeholder-{secrets.token_hex(16)}"
 
 
 class CompiledQuery:
     """`CompiledQuery(build, viewer="uuid", ids=("uuid", 31))`: build(viewer=..., ids=[...])
-    must return the queryset; each keyword names a value, "uuid" or "string", or a list
-    of them of a fixed length (a list of UUIDs may be passed shorter: it is padded).
+    must return the queryset; each keyword names a value, "uuid", "string" or "datetime",
+    or a list of them of a fixed length (a list of UUIDs may be passed shorter: it is padded).
     `run(viewer=..., ids=[...])` returns the model instances (tuples for a values_list()
     queryset)."""
 
     def __init__(self, build: Callable[..., QuerySet], **shape):
-        placeholders, forms = {}, {}
+        placeholders, spots = {}, []
         self.uuid_lists = {}  # name -> length, for the lists run() pads
         for name, kind in shape.items():
             if isinstance(kind, tuple):
@@ -47,24 +54,31 @@ class CompiledQuery:
                 if kind == _UUID:
                     self.uuid_lists[name] = length
                 placeholders[name] = [_placeholder(kind) for _ in range(length)]
-                spots = list(enumerate(placeholders[name]))
+                spots += [(name, index, value) for index, value in enumerate(placeholders[name])]
             else:
                 placeholders[name] = _placeholder(kind)
-                spots = [(None, placeholders[name])]
-            for index, value in spots:
-                # the form the backend is given: the UUID, or its hex on SQLite (no UUID type)
-                forms[value] = (name, index, False)
-                if isinstance(value, uuid.UUID):
-                    forms[value.hex] = (name, index, True)
+                spots.append((name, None, placeholders[name]))
         queryset = build(**placeholders)
         self.db = queryset.db
+        ops = connections[self.db].ops
+        forms = {}  # each form the backend may be given -> (name, index, how to make it)
+        for name, index, value in spots:
+            forms[value] = (name, index, None)
+            if isinstance(value, uuid.UUID):  # its hex on SQLite (no UUID type)
+                forms[value.hex] = (name, index, lambda v: uuid.UUID(str(v)).hex)
+            elif isinstance(value, datetime):  # a string on SQLite
+                forms[ops.adapt_datetimefield_value(value)] = (
+                    name,
+                    index,
+                    ops.adapt_datetimefield_value,
+                )
         self.compiler = queryset.query.get_compiler(using=self.db)
         self.sql, params = self.compiler.as_sql()
         self.params = list(params)
         self.slots = [
             (position, *forms[param])
             for position, param in enumerate(self.params)
-            if isinstance(param, str | uuid.UUID) and param in forms
+            if isinstance(param, str | uuid.UUID | datetime) and param in forms
         ]
         expected = {(name, index) for name, index, _ in forms.values()}
         if {(name, index) for _, name, index, _ in self.slots} != expected:
@@ -91,9 +105,9 @@ class CompiledQuery:
                 raise ValueError(f"{name}: at most {length} values")
             values[name] = shorter + [_NOBODY] * (length - len(shorter))
         params = list(self.params)
-        for position, name, index, as_hex in self.slots:
+        for position, name, index, form in self.slots:
             value = values[name] if index is None else values[name][index]
-            params[position] = uuid.UUID(str(value)).hex if as_hex else value
+            params[position] = form(value) if form else value
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()

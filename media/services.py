@@ -160,7 +160,9 @@ def _image_settle(image: Image, claim, *, state: str, **fields) -> bool:
     while this run still holds the claim (`claim`: the image in processing, claimed at
     this run's time)."""
     with transaction.atomic():
-        settled = claim.update(state=state, **fields)
+        # update() skips auto_now: updated_at is written here, so copies keyed by it
+        # (stories.cards) see the change
+        settled = claim.update(state=state, updated_at=timezone.now(), **fields)
         if settled:
             purpose = registry.purpose_get(image.purpose)
             if purpose is not None:
@@ -212,7 +214,7 @@ def image_reprocess(*, image_ids) -> int:
     for image in images_to_redo:
         # a fresh budget: earlier attempts say nothing about this run
         Image.objects.filter(pk=image.pk).update(
-            state=ImageState.PENDING, error="", attempts=0, claimed_by=""
+            state=ImageState.PENDING, error="", attempts=0, claimed_by="", updated_at=timezone.now()
         )
         enqueue_on_commit(tasks.image_process_task, str(image.pk))
     return len(images_to_redo)

@@ -7,7 +7,7 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 from circles.errors import ApiError
 from circles.pagination import Page, PageParams
 from circles.ratelimits import enforce
-from stories import selectors, services
+from stories import cards, selectors, services
 from stories.models import IDEMPOTENCY_KEY_MAX
 from stories.schemas import StoryOut, StoryViewerOut, TrayOut
 
@@ -42,8 +42,9 @@ def story_create(
 @router.get("/feed", response=TrayOut)
 def story_feed(request):
     """The tray: your own stories first, then people whose active stories you may see —
-    those with unseen stories first, each group by its latest story."""
-    return {"items": selectors.story_list_for_tray(viewer=request.auth)}
+    those with unseen stories first, each group by its latest story. (Written as TrayOut
+    would write it, by stories.cards, with each image object cached.)"""
+    return cards.tray_response(request.auth)
 
 
 @router.get("/{story_id}", response=StoryOut)

@@ -24,12 +24,13 @@ class Audience(models.TextChoices):
 
 
 class StoryQuerySet(models.QuerySet):
-    def active(self):
+    def active(self, *, now=None):
         """Stories not expired yet: the clock is read here, on every query, so a story is
-        gone from every path at expires_at whether or not the cleanup has run."""
-        return self.filter(expires_at__gt=timezone.now())
+        gone from every path at expires_at whether or not the cleanup has run. `now` is
+        for a query compiled once (stories.selectors), which is given the clock per run."""
+        return self.filter(expires_at__gt=now or timezone.now())
 
-    def visible_to(self, viewer):
+    def visible_to(self, viewer, *, now=None):
         """THE rule for who may see a story: the tray, the viewer, the API, media serving
         of story photos, story replies and the cleanup's counterpart (`expired`) use it.
 
@@ -40,7 +41,7 @@ class StoryQuerySet(models.QuerySet):
         Anonymous viewers see no story. Unfollowing, leaving the circle or a block take a
         story away at once: nothing is copied, every read asks these rows.
         """
-        stories = self.active().filter(author__is_active=True)
+        stories = self.active(now=now).filter(author__is_active=True)
         if viewer is None or not viewer.is_authenticated:
             return stories.none()
         blocked = Exists(Block.objects.between(viewer, OuterRef("author")))

@@ -1,16 +1,31 @@
 """Reads about stories. Every story read goes through Story.objects.visible_to(viewer);
 hidden, expired and unknown stories raise Http404."""
 
+import functools
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Exists, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import CircleMembership, Follow, User
 from accounts.schemas import avatar_url
+from circles.compiled import CompiledQuery
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
 from media.models import ImageState
@@ -85,9 +100,10 @@ def story_viewer_list(*, story: Story, cursor=None, limit=DEFAULT_LIMIT) -> Page
 
 @dataclass
 class TrayEntry:
-    """One person in the tray: their active stories you may see, oldest first."""
+    """One person in the tray: their active stories you may see, oldest first. `user` and
+    the stories are models (story_list_for_tray) or plain rows (story_rows_for_tray)."""
 
-    user: User
+    user: object
     stories: list = field(default_factory=list)
 
     @property
@@ -99,48 +115,167 @@ class TrayEntry:
         return self.stories[-1].created_at
 
     @property
-    def first_unseen(self) -> Story:
+    def first_unseen(self):
         return next((story for story in self.stories if not story.seen), self.stories[0])
 
 
-def story_list_for_tray(*, viewer) -> list[TrayEntry]:
-    """The tray: viewer's own stories first, then each person whose active stories viewer
-    may see — those with unseen stories first, each group by their latest story, newest
-    first. Two queries, however many people viewer follows or shares circles with.
-
-    Story.objects.visible_to decides; the candidates (viewer, the people viewer follows,
-    viewer's circles), one branch of a UNION each, only let PostgreSQL walk the
-    (author, expires_at) and (circle, expires_at) indexes for them instead of scanning
-    every active story. The stories found are then loaded with their details by id, so
-    the planner knows how few they are (as one query it guessed thousands, hashed the
-    whole image and user tables and paid a JIT compile: ~150 ms instead of a few)."""
-    if viewer is None or not viewer.is_authenticated:
-        return []
-    rule = Story.objects.visible_to(viewer).order_by()
-    followed = Follow.objects.filter(follower=viewer).values("following_id")
-    circles = CircleMembership.objects.filter(user=viewer).values("circle_id")
-    found = (
-        rule.filter(author=viewer)
-        .values_list("pk", flat=True)
+def _tray_union(viewer_id, now, *, columns: tuple, annotate=None) -> QuerySet:
+    """`columns` of the stories viewer's tray shows, by Story.objects.visible_to. The
+    candidates (viewer, the people viewer follows, viewer's circles), one branch of a
+    UNION each, only let PostgreSQL walk the (author, expires_at) and (circle, expires_at)
+    indexes for them instead of scanning every active story; the rule decides."""
+    person = User(pk=viewer_id)
+    rule = Story.objects.visible_to(person, now=now).order_by()
+    if annotate:
+        rule = annotate(rule, person)
+    followed = Follow.objects.filter(follower=person).values("following_id")
+    circles = CircleMembership.objects.filter(user=person).values("circle_id")
+    return (
+        rule.filter(author=person)
+        .values_list(*columns)
         .union(
-            rule.filter(author__in=followed).values_list("pk", flat=True),
-            rule.filter(circle__in=circles).values_list("pk", flat=True),
+            rule.filter(author__in=followed).values_list(*columns),
+            rule.filter(circle__in=circles).values_list(*columns),
         )
     )
-    ids = list(found)
-    if not ids:
-        return []
-    stories = stories_with_details(Story.objects.filter(pk__in=ids), viewer=viewer).order_by(
-        "created_at", "pk"
+
+
+@functools.cache
+def _tray_ids_query() -> CompiledQuery:
+    """The ids of the stories in viewer's tray, compiled once per process
+    (circles/compiled.py): building and compiling the rule's three branches cost about
+    as much as PostgreSQL takes to run them."""
+    return CompiledQuery(
+        lambda viewer, now: _tray_union(viewer, now, columns=("pk",)), viewer="uuid", now="datetime"
     )
+
+
+def _arrange(stories, *, viewer, user_of) -> list[TrayEntry]:
+    """Stories (oldest first, with `author_id`, `seen` and `created_at`) as the tray:
+    viewer's own first, then those with unseen stories, each group by its latest story,
+    newest first."""
     entries: dict = {}
     for story in stories:
-        story_decorate(story, viewer=viewer)
-        entries.setdefault(story.author_id, TrayEntry(user=story.author)).stories.append(story)
+        entry = entries.get(story.author_id)
+        if entry is None:
+            entry = entries[story.author_id] = TrayEntry(user=user_of(story))
+        entry.stories.append(story)
     own = entries.pop(viewer.pk, None)
     others = sorted(entries.values(), key=lambda e: e.latest, reverse=True)
     others.sort(key=lambda e: not e.has_unseen)  # stable: unseen first, each by latest
     return ([own] if own else []) + others
+
+
+def story_list_for_tray(*, viewer) -> list[TrayEntry]:
+    """The tray as models (the pages): viewer's own stories first, then each person whose
+    active stories viewer may see — those with unseen stories first, each group by their
+    latest story, newest first. Two queries, however many people viewer follows or shares
+    circles with: the ids by the rule (_tray_ids_query), then their details by id."""
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    rows = _tray_ids_query().run(viewer=viewer.pk, now=timezone.now())
+    if not rows:
+        return []
+    stories = stories_with_details(
+        Story.objects.filter(pk__in=[pk for (pk,) in rows]), viewer=viewer
+    ).order_by("created_at", "pk")
+    decorated = [story_decorate(story, viewer=viewer) for story in stories]
+    return _arrange(decorated, viewer=viewer, user_of=lambda story: story.author)
+
+
+class TrayAuthor(NamedTuple):
+    pk: uuid.UUID
+    username: str
+    display_name: str
+    avatar_id: uuid.UUID | None
+
+
+class TrayImage(NamedTuple):
+    """What an image object is built from (media.schemas.ImageOut)."""
+
+    pk: uuid.UUID
+    updated_at: datetime
+    state: str
+    error: str
+    width: int | None
+    height: int | None
+    alt: str
+    blurhash: str
+    renditions: str  # JSON text: parsed only when an image object is built
+
+
+class TrayStory(NamedTuple):
+    """What the tray API shows of a story (stories.cards), as plain values."""
+
+    pk: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+    audience: str
+    circle_id: uuid.UUID | None
+    circle_name: str | None
+    author_id: uuid.UUID
+    author_username: str
+    author_display_name: str
+    author_avatar_id: uuid.UUID | None
+    seen: bool
+    view_count: int | None  # viewer's own stories only
+    image: TrayImage
+
+
+_TRAY_COLUMNS = (
+    *("pk", "created_at", "expires_at", "audience", "circle_id", "circle__name"),
+    *("author_id", "author__username", "author__display_name", "author__avatar_id"),
+    *("seen_row", "own_view_count"),
+    *("image_id", "image__updated_at", "image__state", "image__error", "image__width"),
+    *("image__height", "image__alt", "image__blurhash", "renditions_text"),
+)
+_AUTHOR = _TRAY_COLUMNS.index("author_id")
+_SEEN = _TRAY_COLUMNS.index("seen_row")
+
+
+def _with_details(stories: QuerySet, viewer) -> QuerySet:
+    # the renditions as text: parsing ~150 of them was a tenth of a request, and they
+    # are read only for the image objects not cached yet (stories.cards)
+    stories = stories_with_details(stories, viewer=viewer)
+    return stories.annotate(renditions_text=Cast("image__renditions", TextField()))
+
+
+@functools.cache
+def _tray_query() -> CompiledQuery:
+    """The tray's stories with everything the API shows, as tuples, in one query: the
+    rule's branches (_tray_union) carry the details (stories_with_details) along, so no
+    second query by id is needed and no model is built. Compiled once per process. (The
+    first one-query tray let the planner guess thousands of rows and hash whole tables;
+    here each branch stays on its index, and the query costs PostgreSQL what the ids
+    query and the details query cost together.)"""
+    return CompiledQuery(
+        lambda viewer, now: _tray_union(viewer, now, columns=_TRAY_COLUMNS, annotate=_with_details),
+        viewer="uuid",
+        now="datetime",
+    )
+
+
+def _tray_author(story: TrayStory) -> TrayAuthor:
+    return TrayAuthor(
+        story.author_id, story.author_username, story.author_display_name, story.author_avatar_id
+    )
+
+
+def story_rows_for_tray(*, viewer) -> list[TrayEntry]:
+    """The tray as story_list_for_tray orders it, each story a TrayStory and each user a
+    TrayAuthor, in one query however many people viewer follows (_tray_query). The
+    photos' columns come along for the image objects not cached yet (stories.cards), so
+    a cold cache costs no extra query."""
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    rows = _tray_query().run(viewer=viewer.pk, now=timezone.now())
+    rows.sort(key=lambda row: (row[1], row[0]))  # created_at, id: oldest first
+    stories = []
+    for row in rows:
+        own = row[_AUTHOR] == viewer.pk
+        seen, view_count = own or row[_SEEN], row[_SEEN + 1] if own else None
+        stories.append(TrayStory(*row[:_SEEN], seen, view_count, TrayImage(*row[_SEEN + 2 :])))
+    return _arrange(stories, viewer=viewer, user_of=_tray_author)
 
 
 def story_decorate(story: Story, *, viewer) -> Story:

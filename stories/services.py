@@ -4,6 +4,7 @@ deleting them, and removing expired ones."""
 import logging
 import uuid
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils import timezone
 from accounts.models import CircleMembership, User
 from media.models import Image
 from media.services import files_delete, images_accept, images_delete
+from stories import cards
 from stories.models import IDEMPOTENCY_KEY_MAX, IMAGE_PURPOSE, LIFETIME, Audience, Story, StoryView
 
 logger = logging.getLogger(__name__)
@@ -113,8 +115,10 @@ def story_delete(*, story: Story, actor: User) -> None:
         raise PermissionDenied("Only the author can delete this story.")
     with transaction.atomic():
         image = story.image
+        key = cards.image_key(story.pk, image.updated_at)
         story.delete()  # its views go with it (CASCADE)
         images_delete(images_to_delete=[image])
+        transaction.on_commit(lambda: cache.delete(key))  # the tray's copy of its image
 
 
 def stories_cleanup(*, batch: int = CLEANUP_BATCH) -> int:

@@ -2,6 +2,8 @@
 queryset built for those values gives — rows, order, select_related objects, annotations —
 for every viewer of the visibility matrix, and refuses what it cannot compile once."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef
@@ -143,3 +145,16 @@ def test_a_shorter_list_of_ids_is_padded_and_a_longer_one_refused(matrix):
     assert compiled.run(ids=[people["member"].pk]) == [("member",)]
     with pytest.raises(ValueError, match="at most 4"):
         compiled.run(ids=[people["member"].pk] * 5)
+
+
+def test_datetime_values(matrix):
+    """A clock read per run (the stories rule's `now`): each run uses the instant given."""
+    _, posts = matrix
+    times = sorted(Post.objects.values_list("created_at", flat=True))
+    compiled = CompiledQuery(
+        lambda before: Post.objects.filter(created_at__lt=before).order_by("pk").values_list("pk"),
+        before="datetime",
+    )
+    for before in (times[0], times[2], times[-1] + timedelta(seconds=1)):
+        expected = Post.objects.filter(created_at__lt=before).order_by("pk").values_list("pk")
+        assert compiled.run(before=before) == list(expected)

@@ -255,4 +255,4 @@ def test_tray_costs_the_same_queries_for_many_people(author, django_assert_max_n
     with django_assert_max_num_queries(len(few.captured_queries)) as many:
         assert len(api.get("/stories/feed").json()["items"]) == 10
     tray = [q for q in many.captured_queries if "stories_story" in q["sql"]]
-    assert len(tray) == 2  # the tray: the ids by the rule, then their details; the rest is auth
+    assert len(tray) == 1  # the tray: the rule's branches with the details; the rest is auth
