@@ -83,21 +83,12 @@ def actors_text(names: list[str], count: int) -> str:
     return f"{names[0]}, {names[1]} and {others} other{'s' if others != 1 else ''}"
 
 
-def notifications_describe(
-    *, user, notifications: list[Notification], actors: dict | None = None
-) -> list[Row]:
-    """Rows for these notifications: their newest actors in one query (or as given:
-    {notification id: [newest users]}), their targets in one query per target type. A
-    row whose target vanished meanwhile is left out."""
+def notifications_describe(*, user, notifications: list[Notification]) -> list[Row]:
+    """Rows for these notifications: their newest actors in one query, their targets in
+    one query per target type. A row whose target vanished meanwhile is left out."""
     if not notifications:
         return []
-    if actors is None:
-        actors = _newest_actors([n.pk for n in notifications])
-    return _describe(user, notifications, actors)
-
-
-def _newest_actors(ids) -> dict:
-    """{notification id: its newest ACTORS_NAMED active actors (users), newest first}."""
+    ids = [n.pk for n in notifications]
     ranked = (
         NotificationActor.objects.filter(notification_id__in=ids, active=True)
         .annotate(
@@ -112,10 +103,6 @@ def _newest_actors(ids) -> dict:
     actors: dict = {}
     for entry in ranked:
         actors.setdefault(entry.notification_id, []).append(entry.actor)
-    return actors
-
-
-def _describe(user, notifications, actors) -> list[Row]:
     by_type: dict[str, list] = {}
     for n in notifications:
         by_type.setdefault(n.target_type, []).append(n.target_id)

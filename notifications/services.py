@@ -12,12 +12,11 @@ like, comment or follow has succeeded whatever happens here. The recipient's soc
 
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -47,10 +46,6 @@ def notification_create(
     group notified, or None when there is nothing to notify: your own action, a block
     either way, or the same actor + kind + target within the last hour (a like, unlike,
     like again notifies once: the unlike's inactive row comes back, the count with it).
-
-    The common case (a new actor on a group, open or not yet) writes with one statement,
-    `_group_upsert`, which also answers what the live push needs of the database but the
-    target's description (and the second actor's name when the group has one).
     """
     definition, target_type = registry.kind_get(kind)
     if definition is None:
@@ -58,157 +53,83 @@ def notification_create(
     if actor.pk == recipient.pk or registry.people.blocked_between(actor.pk, recipient.pk):
         return None
     now = timezone.now()
-    key = _group_key(definition, target_type, target_id, actor.pk, now)
     with transaction.atomic():
-        done = _group_upsert(
-            recipient=recipient,
-            actor=actor,
-            kind=kind,
-            target_type=target_type,
-            target_id=target_id,
-            source_id=source_id,
-            key=key,
-            now=now,
+        recent = (
+            NotificationActor.objects.filter(
+                actor=actor,
+                target_id=target_id,
+                notification__recipient=recipient,
+                notification__kind=kind,
+                created_at__gte=now - DEDUP_WINDOW,
+            )
+            .order_by("-created_at")
+            .first()
         )
-        if done.recent_id is not None:
-            # the same actor + kind + target within the hour: nothing new, or an undo undone
-            if done.recent_active:
+        if recent is not None:
+            if recent.active:
                 return None
-            NotificationActor.objects.filter(pk=done.recent_id).update(
-                active=True, source_id=source_id
+            NotificationActor.objects.filter(pk=recent.pk).update(active=True, source_id=source_id)
+            group_id = recent.notification_id
+        else:
+            key = _group_key(definition, target_type, target_id, actor.pk, now)
+            group_id = _open_group(
+                recipient=recipient,
+                key=key,
+                kind=kind,
+                target_type=target_type,
+                target_id=target_id,
+                actor=actor,
+                now=now,
             )
-            return _recount_and_push(recipient, done.recent_notification_id, now)
-        if not done.fresh_actor:
-            # the actor was in the open group already (longer than the hour): count again
-            return _recount_and_push(recipient, done.group_id, now)
-        group = Notification(
-            id=done.group_id,
-            recipient=recipient,
-            kind=kind,
-            target_type=target_type,
-            target_id=target_id,
-            group_key=key,
-            actor=actor,
-            actor_count=done.actor_count,
-            created_at=done.created_at,
-            updated_at=now,
-            read_at=None,
-        )
-        if done.visible:
-            event = _event_from(
-                recipient=recipient, group=group, actor=actor, count=done.others_unread + 1
+            NotificationActor.objects.bulk_create(
+                [
+                    NotificationActor(
+                        notification_id=group_id,
+                        actor=actor,
+                        target_id=target_id,
+                        source_id=source_id,
+                        created_at=now,
+                    )
+                ],
+                update_conflicts=True,
+                unique_fields=["notification", "actor"],
+                update_fields=["target_id", "source_id", "created_at", "active"],
             )
-            if event is not None:
-                publish_on_commit(user_group(recipient.pk), event)
-    return group
-
-
-@dataclass(frozen=True)
-class _Upserted:
-    recent_id: int | None  # the actor's row for this kind + target within the hour, if any
-    recent_notification_id: uuid.UUID | None
-    recent_active: bool | None
-    group_id: uuid.UUID | None  # the group written (None when recent_id is set)
-    created_at: datetime | None
-    actor_count: int | None
-    fresh_actor: bool | None  # the actor's row was new to the group (actor_count is right)
-    visible: bool  # the recipient may see the target
-    others_unread: int  # the recipient's other unread visible groups
-
-
-def _group_upsert(
-    *, recipient, actor, kind, target_type, target_id, source_id, key, now
-) -> _Upserted:
-    """Write a notification in one statement (a CTE; the ORM has no INSERT … ON CONFLICT
-    … DO UPDATE with an expression, nor data-modifying CTEs):
-
-    - `recent`: the actor's row for this recipient + kind + target within DEDUP_WINDOW; if
-      there is one, nothing else is written (the caller decides: a repeat, or an undo
-      undone);
-    - `grp`: INSERT the group ON CONFLICT on the open-group unique index
-      (notification_open_group: recipient + group_key while unread) DO UPDATE: the newest
-      actor and target, the time, actor_count + 1. Concurrent first events meet on the
-      index: one inserts, the other waits and updates its row (no retry loop, no lock
-      taken beforehand);
-    - `member`: the actor's row in the group, upserted on (notification, actor). When it
-      was new (`fresh_actor`), actor_count + 1 is exact; when the actor was in the group
-      already (they joined it over an hour ago), the caller recounts.
-
-    and, read in the same statement for the live push: whether the recipient may see the
-    target (the target type's registered rule) and how many other unread groups they see
-    (the badge; the statement's snapshot, so a group committed by a concurrent event in
-    the same instant may be missing from it until the next read).
-    """
-    target = registry.target_get(target_type)
-    visible_sql, visible_params = _compiled(target.visible_to(recipient).filter(pk=target_id))
-    others = (
-        selectors.notifications_visible_to(recipient)
-        .filter(read_at__isnull=True)
-        .exclude(group_key=key)
-        .values("pk")
-    )
-    others_sql, others_params = _compiled(others)
-    notification = connection.ops.quote_name(Notification._meta.db_table)
-    member = connection.ops.quote_name(NotificationActor._meta.db_table)
-    sql = f"""
-        WITH recent AS (
-            SELECT a.id, a.notification_id, a.active
-            FROM {member} a JOIN {notification} n ON n.id = a.notification_id
-            WHERE a.actor_id = %s AND a.target_id = %s AND a.created_at >= %s
-              AND n.recipient_id = %s AND n.kind = %s
-            ORDER BY a.created_at DESC
-            LIMIT 1
-        ), grp AS (
-            INSERT INTO {notification} AS n (id, recipient_id, kind, target_type, target_id,
-                group_key, actor_id, actor_count, created_at, updated_at, read_at)
-            SELECT %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, NULL
-            WHERE NOT EXISTS (SELECT 1 FROM recent)
-            ON CONFLICT (recipient_id, group_key) WHERE read_at IS NULL DO UPDATE SET
-                actor_id = EXCLUDED.actor_id, target_id = EXCLUDED.target_id,
-                updated_at = EXCLUDED.updated_at, actor_count = n.actor_count + 1
-            RETURNING n.id, n.created_at, n.actor_count
-        ), member AS (
-            INSERT INTO {member} AS a (notification_id, actor_id, target_id, source_id,
-                created_at, active)
-            SELECT grp.id, %s, %s, %s, %s, true FROM grp
-            ON CONFLICT (notification_id, actor_id) DO UPDATE SET
-                target_id = EXCLUDED.target_id, source_id = EXCLUDED.source_id,
-                created_at = EXCLUDED.created_at, active = true
-            RETURNING (a.xmax = 0) AS fresh
-        )
-        SELECT recent.id, recent.notification_id, recent.active,
-               grp.id, grp.created_at, grp.actor_count, member.fresh,
-               EXISTS ({visible_sql}),
-               (SELECT count(*) FROM ({others_sql}) others)
-        FROM (SELECT 1) one
-        LEFT JOIN recent ON true LEFT JOIN grp ON true LEFT JOIN member ON true
-    """  # noqa: S608 - table names from the models, subqueries compiled by Django; values bound
-    params = [
-        *(actor.pk, target_id, now - DEDUP_WINDOW, recipient.pk, kind),
-        *(uuid.uuid4(), recipient.pk, kind, target_type, target_id, key, actor.pk, now, now),
-        *(actor.pk, target_id, source_id, now),
-        *visible_params,
-        *others_params,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return _Upserted(*row)
-
-
-def _compiled(queryset) -> tuple[str, tuple]:
-    """A QuerySet as SQL and parameters, to embed in _group_upsert's statement."""
-    return queryset.query.get_compiler(using=queryset.db).as_sql()
-
-
-def _recount_and_push(recipient, group_id, now) -> Notification:
-    """The uncommon paths (an undo undone, an actor already in the group): recount the
-    group from its rows, push it as the list shows it."""
-    _recount([group_id], bump=now)
-    event = _event_for(recipient=recipient, notification_id=group_id)
-    if event is not None:
-        publish_on_commit(user_group(recipient.pk), event)
+        _recount([group_id], bump=now)
+        event = _event_for(recipient=recipient, notification_id=group_id)
+        if event is not None:
+            publish_on_commit(user_group(recipient.pk), event)
     return Notification.objects.get(pk=group_id)
+
+
+def _open_group(*, recipient, key, kind, target_type, target_id, actor, now):
+    """The id of recipient's open (unread) group for key, made when there is none. Two
+    first events at once: one insert wins, the other joins its row."""
+    for _ in range(3):
+        found = (
+            Notification.objects.select_for_update()
+            .filter(recipient=recipient, group_key=key, read_at__isnull=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if found is not None:
+            return found
+        try:
+            with transaction.atomic():
+                return Notification.objects.create(
+                    recipient=recipient,
+                    kind=kind,
+                    target_type=target_type,
+                    target_id=target_id,
+                    group_key=key,
+                    actor=actor,
+                    actor_count=0,
+                    created_at=now,
+                    updated_at=now,
+                ).pk
+        except IntegrityError:
+            continue
+    raise IntegrityError(f"no open notification group for {key}")
 
 
 def _recount(group_ids, *, bump=None) -> None:
@@ -237,31 +158,6 @@ def _event_for(*, recipient, notification_id) -> dict | None:
     count = selectors.notification_count_unread(user=recipient)
     payload = selectors.notification_payload(row)
     return events.notification_created(notification=payload, count=count)
-
-
-def _event_from(*, recipient, group: Notification, actor, count: int) -> dict | None:
-    """`notification.created` for a group just written by actor (its newest), with the
-    unread count given: the second newest actor (when there is one) and the target's
-    description are the only reads."""
-    actors = [actor]
-    if group.actor_count > 1:
-        second = (
-            NotificationActor.objects.filter(notification_id=group.pk, active=True)
-            .exclude(actor_id=actor.pk)
-            .select_related("actor")
-            .order_by("-created_at")
-            .first()
-        )
-        if second is not None:
-            actors.append(second.actor)
-    rows = selectors.notifications_describe(
-        user=recipient, notifications=[group], actors={group.pk: actors}
-    )
-    if not rows:
-        return None
-    return events.notification_created(
-        notification=selectors.notification_payload(rows[0]), count=count
-    )
 
 
 def notification_create_on_commit(*, actor, recipient, kind: str, target_id, source_id=None):

@@ -10,7 +10,7 @@ from django.db import DatabaseError
 from accounts import services as accounts
 from accounts.models import Follow
 from notifications import services
-from notifications.models import Notification
+from notifications.models import Notification, NotificationActor
 from posts import services as posts
 from posts.models import Like, Post
 
@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 def test_a_failing_notification_write_leaves_the_like(
     committed, caplog, user, other_user, alice_post
 ):
-    fail = mock.patch.object(services, "_group_upsert", side_effect=DatabaseError("disk full"))
+    fail = mock.patch.object(
+        NotificationActor.objects, "bulk_create", side_effect=DatabaseError("disk full")
+    )
     with fail, caplog.at_level(logging.ERROR, logger="notifications.services"):
         liked, count = committed(posts.post_like, user=other_user, post=alice_post)
     assert liked and count == 1
@@ -32,7 +34,7 @@ def test_a_failing_notification_write_leaves_the_like(
 
 
 def test_a_failing_notification_leaves_the_follow(committed, caplog, user, other_user):
-    with mock.patch.object(services, "_group_upsert", side_effect=DatabaseError("gone")):
+    with mock.patch.object(services, "_open_group", side_effect=DatabaseError("gone")):
         state = committed(accounts.follow_create, follower=other_user, target=user)
     assert state == "following"
     assert Follow.objects.filter(follower=other_user, following=user).exists()
