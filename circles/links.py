@@ -41,6 +41,8 @@ _NAV = {
     "invites": "circles:invites",
     "requests": "accounts:requests",
     "settings": "accounts:settings",
+    "password": "accounts:password_change",
+    "blocked": "accounts:blocked",
     "admin": "admin:index",
     "logout": "accounts:logout",
     "badges": "nav_badges",

@@ -112,6 +112,8 @@ def test_every_place_is_one_or_two_taps_from_the_bar(browser, live_server_url, w
             "Saved": "/saved/",
             "Circles": "/circles/",
             "Settings": "/accounts/settings/",
+            "Password": "/accounts/password/",
+            "Blocked accounts": "/accounts/blocked/",
         },
     }
     page.get_by_role("link", name="Activity").click()  # the bell: the activity page
