@@ -11,7 +11,6 @@ constant number of queries: counts and relationship flags are annotated in the s
 """
 
 import functools
-import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -47,6 +46,7 @@ from accounts.models import (
     hash_token,
 )
 from circles.compiled import CompiledQuery
+from circles.ids import uuid_or_404
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
 from notifications.registry import Action as NotificationAction
@@ -323,7 +323,7 @@ def _circle_count_of(queryset: QuerySet, outer: str = "pk"):
 def circle_get_for_member(*, circle_id, viewer) -> Circle:
     """A circle viewer is a member of, annotated for display; Http404 for anyone else
     (outsiders, pending invitees, malformed ids)."""
-    circles = Circle.objects.with_member(viewer).filter(pk=_uuid_or_404(circle_id))
+    circles = Circle.objects.with_member(viewer).filter(pk=uuid_or_404(circle_id))
     circle = circle_annotate_for_viewer(circles, viewer=viewer).first()
     if circle is None:
         raise Http404
@@ -400,13 +400,6 @@ def circle_invite_list_for_user(
 def circle_invite_count_for_user(*, user: User) -> int:
     """How many circle invitations wait for user (for a badge)."""
     return CircleInvite.objects.filter(invitee=user).count()
-
-
-def _uuid_or_404(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise Http404 from exc
 
 
 # --- notifications' target types (registered in AccountsConfig) ------------------------

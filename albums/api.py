@@ -72,8 +72,6 @@ def album_images_add(
     items = services.album_images_add(
         actor=request.auth, album=album, uploads=images, alts=alt or []
     )
-    for item in items:
-        item.added_by = request.auth
     return Status(202, {"items": items})
 
 
@@ -83,8 +81,6 @@ def album_posts_add(request, album_id: str, payload: AlbumPostPickIn):
     audience_wider when the album would show them to someone the post doesn't."""
     album = selectors.album_get_visible(viewer=request.auth, album_id=album_id)
     items = services.album_posts_add(actor=request.auth, album=album, **payload.dict())
-    for item in items:
-        item.added_by = request.auth
     return Status(201, {"items": items})
 
 

@@ -1,8 +1,6 @@
 """Every read of albums that carries a rule: visibility (Album.objects.visible_to), the
 photos a viewer sees in one, what a viewer may do with it, and the image rule media asks."""
 
-import uuid
-
 from django.db.models import (
     Count,
     Exists,
@@ -12,7 +10,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    UUIDField,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -20,19 +17,13 @@ from django.http import Http404
 from accounts.models import CircleMembership, CircleRole
 from accounts.selectors import circle_get_for_member
 from albums.models import Album, AlbumItem, AlbumKind, AlbumLike
+from circles.ids import uuid_or_404
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
 from media.models import ImageState
 from media.schemas import media_url_for_id
 from notifications.registry import Target as NotificationTarget
 from posts.models import Post, PostImage, PostStatus
-
-
-def _uuid_or_404(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError) as exc:
-        raise Http404 from exc
 
 
 def items_visible_to(items: QuerySet, viewer) -> QuerySet:
@@ -75,7 +66,7 @@ def albums_with_details(albums: QuerySet, *, viewer) -> QuerySet:
 
 def album_get_visible(*, viewer, album_id) -> Album:
     """An album viewer may see, with its details; Http404 for anything else."""
-    albums = Album.objects.visible_to(viewer).filter(pk=_uuid_or_404(album_id))
+    albums = Album.objects.visible_to(viewer).filter(pk=uuid_or_404(album_id))
     album = albums_with_details(albums, viewer=viewer).first()
     if album is None:
         raise Http404
@@ -150,19 +141,17 @@ def post_list_pickable(*, user, limit: int = 30) -> list[Post]:
 
 def album_notification_targets(viewer, ids) -> dict:
     """What a notification shows of these albums (one query): the album's title, its page,
-    its cover's (or first photo's) thumbnail. Visibility was asked before
+    the thumbnail its card shows the recipient (the cover when they may see it, else the
+    first photo they see: albums_with_details). Visibility was asked before
     (Album.objects.visible_to)."""
-    first_photo = Subquery(
-        AlbumItem.objects.filter(album=OuterRef("pk")).order_by("position").values("image_id")[:1]
-    )
-    rows = Album.objects.filter(pk__in=ids).annotate(
-        thumb=Coalesce("cover_item__image", first_photo, output_field=UUIDField())
-    )
-    return {
-        album_id: NotificationTarget(
-            label=title,
-            url=reverse_with_id("albums:detail", "album_id", album_id),
+    rows = albums_with_details(Album.objects.filter(pk__in=ids), viewer=viewer)
+    found = {}
+    for album in rows:
+        cover = album.cover_item.image_id if album.cover_item and album.cover_visible else None
+        thumb = cover or album.preview_image_id
+        found[album.pk] = NotificationTarget(
+            label=album.title,
+            url=reverse_with_id("albums:detail", "album_id", album.pk),
             thumbnail=media_url_for_id(thumb, "thumbnail", "jpeg") if thumb else None,
         )
-        for album_id, title, thumb in rows.values_list("pk", "title", "thumb")
-    }
+    return found

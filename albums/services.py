@@ -29,8 +29,9 @@ from albums.models import (
     Aspect,
     Audience,
 )
-from albums.selectors import _uuid_or_404, album_abilities, albums_with_details
+from albums.selectors import album_abilities, albums_with_details
 from circles.errors import ApiError
+from circles.ids import uuid_or_404
 from media.models import Image, ImageState
 from media.services import images_accept, images_delete
 from notifications.services import notification_create_on_commit, notification_remove
@@ -242,7 +243,7 @@ def album_posts_add(*, actor: User, album: Album, post_id, image_ids=None) -> li
     rows: media keeps asking the post's rule). Refused when the album's audience is wider
     than the post's, or when a photo is in the album already; nothing is added then."""
     post = Post.objects.filter(
-        pk=_uuid_or_404(post_id), author=actor, status=PostStatus.PUBLISHED
+        pk=uuid_or_404(post_id), author=actor, status=PostStatus.PUBLISHED
     ).first()
     if post is None:
         raise Http404
@@ -280,7 +281,7 @@ def album_posts_add(*, actor: User, album: Album, post_id, image_ids=None) -> li
 def _item_in(album: Album, item_id, *, field: str | None = None) -> AlbumItem:
     """An item of album; Http404 (or, for a field of the body, a 400) otherwise."""
     try:
-        item_uuid = _uuid_or_404(item_id)
+        item_uuid = uuid_or_404(item_id)
         return AlbumItem.objects.select_related("image").get(album=album, pk=item_uuid)
     except (Http404, AlbumItem.DoesNotExist) as exc:
         if field:

@@ -9,6 +9,7 @@ from pydantic import Field
 from circles.links import reverse_with_id
 from media.models import ImageState
 
+# media.images.RENDITIONS, smallest first (the order API answers list them in)
 RENDITION_NAMES = ("thumbnail", "small", "medium", "large")
 
 

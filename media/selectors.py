@@ -1,9 +1,8 @@
 """Who may see an image: its owner, or whoever its purpose's registered rule allows."""
 
-import uuid
-
 from django.http import Http404
 
+from circles.ids import uuid_or_404
 from media import registry
 from media.models import Image, ImageState
 
@@ -11,11 +10,7 @@ from media.models import Image, ImageState
 def image_get_visible(*, viewer, image_id) -> Image:
     """A ready image viewer may see; Http404 otherwise (also for an unregistered purpose:
     nobody wrote its rule, so nobody is served)."""
-    try:
-        image_id = uuid.UUID(str(image_id))
-    except ValueError as exc:
-        raise Http404 from exc
-    image = Image.objects.filter(pk=image_id, state=ImageState.READY).first()
+    image = Image.objects.filter(pk=uuid_or_404(image_id), state=ImageState.READY).first()
     purpose = registry.purpose_get(image.purpose) if image is not None else None
     if purpose is None:
         raise Http404

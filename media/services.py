@@ -210,11 +210,12 @@ def image_requeue_stuck() -> int:
 def image_reprocess(*, image_ids) -> int:
     """Render images again from their kept originals (after a pipeline change, or to retry
     a failure); old renditions are replaced once the new ones are written."""
-    images_to_redo = list(Image.objects.filter(pk__in=image_ids).exclude(original_key=""))
-    for image in images_to_redo:
-        # a fresh budget: earlier attempts say nothing about this run
-        Image.objects.filter(pk=image.pk).update(
-            state=ImageState.PENDING, error="", attempts=0, claimed_by="", updated_at=timezone.now()
-        )
-        enqueue_on_commit(tasks.image_process_task, str(image.pk))
-    return len(images_to_redo)
+    redo = Image.objects.filter(pk__in=image_ids).exclude(original_key="")
+    redo_ids = list(redo.values_list("pk", flat=True))
+    # a fresh budget: earlier attempts say nothing about this run
+    Image.objects.filter(pk__in=redo_ids).update(
+        state=ImageState.PENDING, error="", attempts=0, claimed_by="", updated_at=timezone.now()
+    )
+    for image_id in redo_ids:
+        enqueue_on_commit(tasks.image_process_task, str(image_id))
+    return len(redo_ids)

@@ -8,7 +8,6 @@ The two rules of messaging live here (and in the QuerySet filter they are built 
   receives its events.
 """
 
-import uuid
 from collections import defaultdict
 
 from django.core import signing
@@ -18,6 +17,7 @@ from django.http import Http404
 
 from accounts.models import Block, CircleMembership, Follow, User
 from circles.errors import ApiError
+from circles.ids import uuid_or_404
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageResult, paginate
 from messaging.models import Conversation, ConversationKind, Message, Participant, Reaction
@@ -25,13 +25,6 @@ from notifications.registry import Target as NotificationTarget
 from stories.models import Story
 
 _HISTORY_SALT = "messaging.history"
-
-
-def _uuid_or_404(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise Http404 from exc
 
 
 def _is_anonymous(user) -> bool:
@@ -143,7 +136,7 @@ def conversation_get_readable(
     The conversation page, which lists the messages anyway, skips last_message."""
     conversation = (
         conversations_for_viewer(Conversation.objects.readable_by(viewer), viewer=viewer)
-        .filter(pk=_uuid_or_404(conversation_id))
+        .filter(pk=uuid_or_404(conversation_id))
         .first()
     )
     if conversation is None:
@@ -347,7 +340,7 @@ def message_get_readable(*, viewer, message_id) -> Message:
     mine = Participant.objects.filter(conversation=OuterRef("conversation"), user=viewer)
     message = (
         Message.objects.filter(
-            pk=_uuid_or_404(message_id),
+            pk=uuid_or_404(message_id),
             conversation__in=Conversation.objects.readable_by(viewer),
         )
         .select_related("conversation", "sender", "image")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from circles import errors
 from circles.errors import ApiError
+from circles.links import reverse_with_id
 from messaging import presence, selectors, services
 from messaging.forms import (
     REACTION_CHOICES,
@@ -188,7 +189,8 @@ def reaction(request, message_id):
 
 
 def story_reply_url(story_id) -> str:
-    return reverse("messaging:story_reply", args=[story_id])
+    """The reply box's action (once per story in the viewer: reversed once per process)."""
+    return reverse_with_id("messaging:story_reply", "story_id", story_id)
 
 
 @login_required

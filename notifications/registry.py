@@ -120,7 +120,3 @@ def kind_get(name: str) -> tuple[Kind, str] | tuple[None, None]:
 
 def targets_registered() -> list[TargetType]:
     return [_TARGETS[name] for name in sorted(_TARGETS)]
-
-
-def kinds_registered() -> list[str]:
-    return sorted(_KINDS)

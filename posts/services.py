@@ -1,13 +1,12 @@
 """Every write about posts: creating them (their photos through media), likes, comments,
 bookmarks."""
 
-import uuid
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from accounts.models import CircleMembership, User
+from circles.ids import uuid_or_none
 from media.models import ALT_MAX, ImageState
 from media.services import images_accept, images_delete
 from notifications.services import (
@@ -65,7 +64,7 @@ def _post_circle(*, author: User, visibility: str, circle_id):
             raise ValidationError({"circle_id": ["Only circle posts name a circle."]})
         return None
     membership = (
-        CircleMembership.objects.of(user=author, circle=_uuid_or_none(circle_id))
+        CircleMembership.objects.of(user=author, circle=uuid_or_none(circle_id))
         .select_related("circle")
         .first()
     )
@@ -77,13 +76,6 @@ def _post_circle(*, author: User, visibility: str, circle_id):
 def _normalise_text(text: str) -> str:
     # Browsers send line breaks as CRLF; count and store them as one character.
     return (text or "").replace("\r\n", "\n").strip()
-
-
-def _uuid_or_none(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def post_for_idempotency_key(*, author: User, key: str | None) -> Post | None:
@@ -249,7 +241,7 @@ def comment_create(*, author: User, post: Post, content: str, parent_id=None) ->
         raise ValidationError({"content": [f"Keep comments under {COMMENT_MAX} characters."]})
     parent = None
     if parent_id:
-        parent = Comment.objects.filter(pk=_uuid_or_none(parent_id), post=post).first()
+        parent = Comment.objects.filter(pk=uuid_or_none(parent_id), post=post).first()
         if parent is None:
             raise ValidationError({"parent_id": ["That comment is not on this post."]})
         parent = parent.parent or parent  # one level of replies

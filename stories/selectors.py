@@ -26,19 +26,13 @@ from django.utils import timezone
 from accounts.models import CircleMembership, Follow, User
 from accounts.schemas import avatar_url
 from circles.compiled import CompiledQuery
+from circles.ids import uuid_or_404
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
 from media.models import ImageState
 from media.schemas import media_url, media_url_for_id
 from notifications.registry import Target as NotificationTarget
 from stories.models import Story, StoryView
-
-
-def _uuid(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise Http404 from exc
 
 
 def stories_with_details(queryset: QuerySet, *, viewer) -> QuerySet:
@@ -65,7 +59,7 @@ def stories_with_details(queryset: QuerySet, *, viewer) -> QuerySet:
 def story_get_visible(*, viewer, story_id) -> Story:
     story = (
         stories_with_details(Story.objects.visible_to(viewer), viewer=viewer)
-        .filter(pk=_uuid(story_id))
+        .filter(pk=uuid_or_404(story_id))
         .first()
     )
     if story is None:

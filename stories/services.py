@@ -2,7 +2,6 @@
 deleting them, and removing expired ones."""
 
 import logging
-import uuid
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CircleMembership, User
+from circles.ids import uuid_or_none
 from media.models import Image
 from media.services import files_delete, images_accept, images_delete
 from stories import cards
@@ -18,13 +18,6 @@ from stories.models import IDEMPOTENCY_KEY_MAX, IMAGE_PURPOSE, LIFETIME, Audienc
 logger = logging.getLogger(__name__)
 
 CLEANUP_BATCH = 200
-
-
-def _uuid_or_none(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def story_for_idempotency_key(*, author: User, key: str | None) -> Story | None:
@@ -43,8 +36,8 @@ def _story_circle(*, author: User, audience: str, circle_id):
             raise ValidationError({"circle_id": ["Only circle stories name a circle."]})
         return None
     membership = (
-        CircleMembership.objects.select_related("circle")
-        .filter(user=author, circle_id=_uuid_or_none(circle_id))
+        CircleMembership.objects.of(user=author, circle=uuid_or_none(circle_id))
+        .select_related("circle")
         .first()
     )
     if membership is None:

@@ -20,7 +20,7 @@ from accounts.models import (
     CircleRole,
     User,
 )
-from accounts.services.users import _uuid_or_404
+from circles.ids import uuid_or_404
 from notifications.services import notification_create_on_commit
 
 
@@ -149,7 +149,7 @@ def circle_invite(*, actor: User, circle: Circle, invitee: User) -> CircleInvite
 def _own_invite(*, user: User, invite_id) -> CircleInvite:
     invite = (
         CircleInvite.objects.select_related("circle")
-        .filter(pk=_uuid_or_404(invite_id), invitee=user)
+        .filter(pk=uuid_or_404(invite_id), invitee=user)
         .first()
     )
     if invite is None:

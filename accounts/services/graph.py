@@ -7,7 +7,8 @@ from django.http import Http404
 
 from accounts import hooks
 from accounts.models import Block, CircleInvite, Follow, FollowRequest, FollowState, User
-from accounts.services.users import _lock_users, _uuid_or_404
+from accounts.services.users import _lock_users
+from circles.ids import uuid_or_404
 from notifications.services import (
     notification_create_on_commit,
     notification_remove,
@@ -72,7 +73,7 @@ def follower_remove(*, user: User, follower: User) -> None:
 def _incoming_request(*, user: User, request_id) -> FollowRequest:
     request = (
         FollowRequest.objects.select_related("requester")
-        .filter(pk=_uuid_or_404(request_id), target=user)
+        .filter(pk=uuid_or_404(request_id), target=user)
         .first()
     )
     if request is None:

@@ -2,7 +2,6 @@
 and realtime tickets."""
 
 import secrets
-import uuid
 
 from django.contrib import auth
 from django.contrib.auth import HASH_SESSION_KEY
@@ -23,19 +22,13 @@ from accounts.models import (
     validate_username,
 )
 from circles.errors import ApiError
+from circles.ids import uuid_or_404
 from circles.ratelimits import login_attempt, registration_attempt
 from circles.realtime import publish_on_commit, user_group
 from media.models import ImageState
 from media.services import images_accept, images_delete
 
 TICKET_TTL_SECONDS = 30
-
-
-def _uuid_or_404(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise Http404 from exc
 
 
 def _lock_users(*users: User) -> dict:
@@ -278,7 +271,7 @@ def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
 
 def api_token_revoke(*, user: User, token_id) -> None:
     """Delete one of user's tokens. Someone else's (or a malformed) id is not found."""
-    deleted, _ = ApiToken.objects.filter(user=user, id=_uuid_or_404(token_id)).delete()
+    deleted, _ = ApiToken.objects.filter(user=user, id=uuid_or_404(token_id)).delete()
     if not deleted:
         raise Http404
 

@@ -9,6 +9,7 @@ from django.db.models.functions import Greatest
 from django.http import Http404
 
 from accounts.models import Block, User
+from circles.ids import uuid_or_404
 from circles.realtime import (
     apublish,
     conversation_group,
@@ -31,14 +32,6 @@ from messaging.selectors import (
     user_list_messageable,
 )
 from notifications.services import notification_create_on_commit
-
-
-def _uuid_or_404(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise Http404 from exc
-
 
 # --- starting conversations ------------------------------------------------------------
 
@@ -147,7 +140,7 @@ def conversation_mark_read(*, user: User, conversation_id, message_id) -> bool:
     `message.read` goes to the conversation (the "Seen" receipts). Returns whether it
     moved. A message of another conversation, or one user cannot read, is not found."""
     message = message_get_readable(viewer=user, message_id=message_id)
-    if str(message.conversation_id) != str(_uuid_or_404(conversation_id)):
+    if str(message.conversation_id) != str(uuid_or_404(conversation_id)):
         raise Http404
     with transaction.atomic():
         moved = Participant.objects.filter(
@@ -166,7 +159,7 @@ def conversation_mark_read(*, user: User, conversation_id, message_id) -> bool:
 def typing_announce(*, user: User, conversation_id) -> None:
     """user is typing in conversation: `typing.started` to its group (clients show it for
     at most 5 s). Not found for conversations user cannot read."""
-    conversation_id = _uuid_or_404(conversation_id)
+    conversation_id = uuid_or_404(conversation_id)
     if not Conversation.objects.readable_by(user).filter(pk=conversation_id).exists():
         raise Http404
     publish(
@@ -178,7 +171,7 @@ def typing_announce(*, user: User, conversation_id) -> None:
 def conversation_hide(*, user: User, conversation_id) -> None:
     """ "Delete conversation", for user only: every message so far is hidden from them
     (others keep theirs), and it leaves their inbox until a newer message arrives."""
-    conversation_id = _uuid_or_404(conversation_id)
+    conversation_id = uuid_or_404(conversation_id)
     with transaction.atomic():
         conversation = (
             Conversation.objects.readable_by(user)

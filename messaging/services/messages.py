@@ -14,6 +14,7 @@ from django_ratelimit.exceptions import Ratelimited
 
 from accounts.models import User
 from circles.errors import ApiError
+from circles.ids import uuid_or_404
 from circles.ratelimits import enforce
 from circles.realtime import conversation_group, publish_on_commit
 from media.services import images_accept
@@ -35,7 +36,6 @@ from messaging.selectors import (
     reaction_counts,
     reactions_for_viewer,
 )
-from messaging.services.conversations import _uuid_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def _conversation_for_sending(*, sender: User, conversation_id) -> Conversation:
     still be active."""
     mine = (
         _participants_who_may_send()
-        .filter(conversation_id=_uuid_or_404(conversation_id), user=sender)
+        .filter(conversation_id=uuid_or_404(conversation_id), user=sender)
         .first()
     )
     if mine is None:

@@ -1,8 +1,6 @@
 """Reads of posts, their comments and photos that carry a rule or feed a page. Every post
 read goes through Post.objects.visible_to(viewer); hidden things raise Http404."""
 
-import uuid
-
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.http import Http404
@@ -15,6 +13,7 @@ from accounts.selectors import (
     user_content_visible,
     user_get_visible,
 )
+from circles.ids import uuid_or_404
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
 from posts.models import (
     Bookmark,
@@ -27,13 +26,6 @@ from posts.models import (
     PostStatus,
     Visibility,
 )
-
-
-def _uuid(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise Http404 from exc
 
 
 def detail_prefetches() -> list[Prefetch]:
@@ -55,7 +47,7 @@ def posts_with_details(queryset: QuerySet, *, viewer) -> QuerySet:
 
 def post_get_visible(*, viewer, post_id) -> Post:
     post = posts_with_details(Post.objects.visible_to(viewer), viewer=viewer).filter(
-        pk=_uuid(post_id)
+        pk=uuid_or_404(post_id)
     )
     found = post.first()
     if found is None:
@@ -66,7 +58,7 @@ def post_get_visible(*, viewer, post_id) -> Post:
 def post_get_deletable(*, actor, post_id) -> Post:
     """A post actor may delete: one they can see, or any post for staff (moderation)."""
     if actor.is_staff:
-        found = Post.objects.filter(pk=_uuid(post_id)).first()
+        found = Post.objects.filter(pk=uuid_or_404(post_id)).first()
         if found is None:
             raise Http404
         return found
@@ -82,7 +74,7 @@ def comment_get_visible(*, viewer, comment_id) -> Comment:
     comment = (
         Comment.objects.visible_to(viewer)
         .select_related("post", "author")
-        .filter(pk=_uuid(comment_id))
+        .filter(pk=uuid_or_404(comment_id))
         .first()
     )
     if comment is None:
@@ -95,7 +87,7 @@ def comment_list_for_post(*, viewer, post: Post, parent_id=None, cursor=None, li
     comments = Comment.objects.by_people_visible_to(viewer).filter(post=post)
     comments = comments.select_related("author")
     if parent_id:
-        comments = comments.filter(parent_id=_uuid(parent_id))
+        comments = comments.filter(parent_id=uuid_or_404(parent_id))
     else:
         comments = comments.filter(parent__isnull=True)
     if viewer is not None and viewer.is_authenticated:

@@ -2,7 +2,7 @@
 // the bell, follow requests and circle invitations in the menu.
 // Opens the page's socket (so presence covers the whole site, not only chat pages) and,
 // when a frame says a count may have changed, fetches the counts again (one small request,
-// the same out-of-band swap as on load: circles.views.nav_badges). The page title starts
+// the same out-of-band swap as on load: messaging.shell.nav_badges). The page title starts
 // with the total, "(3) Home · Circles", so a background tab shows it too.
 
 import { realtime } from "./realtime.js";
