@@ -1,6 +1,7 @@
 """The post pages: the upload form, the post page and its htmx actions, with and without JS."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -232,6 +233,16 @@ def test_post_page_shows_photos_caption_and_actions(client_for, author, follower
 def test_author_sees_delete(client_for, author):
     post = make_post(author)
     assert action("delete", post) in client_for(author).get(detail(post)).content.decode()
+
+
+def test_post_times_read_naturally(client_for, author, follower):
+    """A fresh post says "now" or "a second ago", never "0 minutes ago"."""
+    post = make_post(author)
+    html = client_for(follower).get(detail(post)).content.decode()
+    fresh = re.search(r'<time datetime="[^"]+" title="[^"]+">([^<]+)</time>', html)[1]
+    assert fresh == "now" or re.fullmatch(r"(a|\d+\xa0)\s?seconds? ago", fresh), fresh
+    Post.objects.filter(pk=post.pk).update(created_at=post.created_at - timedelta(hours=3))
+    assert "3\xa0hours ago</time>" in client_for(follower).get(detail(post)).content.decode()
 
 
 def test_anonymous_sees_public_post_without_actions(client_for, author):
