@@ -16,8 +16,12 @@ Per socket: frames ≤ 16 KB; at most FRAMES_PER_SECOND frames a second (beyond:
 frame; far beyond: close 1008); typing at most twice a second per conversation. Sending
 shares the per-person message rate limit with the API.
 
-Per-socket state (the groups joined, throttles) lives and dies with the socket; nothing
-another process needs is kept here.
+Blocks: in a group the two share, each person's sockets leave out the other's messages,
+typing, read receipts, reactions and presence (`self.hidden`, loaded on connect and kept
+current by `block.changed`), as their history does (Message.objects.shown_to).
+
+Per-socket state (the groups joined, throttles, the hidden people) lives and dies with
+the socket; nothing another process needs is kept here.
 """
 
 import asyncio
@@ -36,6 +40,7 @@ from channels.utils import await_many_dispatch
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.protocols.utils import ClientDisconnected
 
+from accounts.selectors import block_user_ids_for
 from circles import textguard
 from circles.errors import REFUSALS, error_object, invalid_text_refusal, refusal
 from circles.realtime import conversation_group, user_group
@@ -154,7 +159,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.window = (0.0, 0)  # (second it started, frames in it)
         self.typed: dict[str, float] = {}
         self.presence_seen: dict[str, str] = {}  # user id -> last announcement passed on
+        # people a block stands between: their frames in shared groups are left out
+        # (Message.objects.shown_to's rule); kept current by block.changed events
         await self.join(user_group(user.pk))
+        self.hidden: set[str] = await database_sync_to_async(block_user_ids_for)(user=user)
         ids = await database_sync_to_async(conversation_ids_for_user)(user=user)
         for start in range(0, len(ids), JOIN_BATCH):  # bounded: the layer's pool is finite
             batch = ids[start : start + JOIN_BATCH]
@@ -164,6 +172,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         # who is online now (a reconnecting page has set every dot to offline meanwhile)
         partners = database_sync_to_async(user_list_partners_online)
         for person in await partners(user=user, conversation_ids=ids):
+            if person["id"] in self.hidden:
+                continue
             await self.send_json({"type": "presence", "user": person, "online": True})
 
     async def disconnect(self, code):
@@ -365,18 +375,29 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    def receives(self, event) -> bool:
-        return event.get("conversation_id") in self.conversations
+    async def block_changed(self, event):
+        if event["blocked"]:
+            self.hidden.add(event["user_id"])
+        else:
+            self.hidden.discard(event["user_id"])
+
+    def receives(self, event, *, from_id: str | None = None) -> bool:
+        """Is the event for this socket: one of its conversations, and not from someone
+        a block stands between (from_id: who caused it)?"""
+        return event.get("conversation_id") in self.conversations and from_id not in self.hidden
 
     async def message_created(self, event):
-        if self.receives(event):
-            message = events.message_for_viewer(event["message"], viewer_id=self.user.pk)
+        if self.receives(event, from_id=event["message"]["sender"]["id"]):
+            message = events.message_for_viewer(
+                event["message"], viewer_id=self.user.pk, hidden=self.hidden
+            )
             await self.send_json({"type": "message.new", "message": message})
 
     message_changed = message_created
 
     async def typing_started(self, event):
-        if self.receives(event) and event["user"]["id"] != str(self.user.pk):
+        user_id = event["user"]["id"]
+        if self.receives(event, from_id=user_id) and user_id != str(self.user.pk):
             await self.send_json(
                 {
                     "type": "typing",
@@ -386,7 +407,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def message_read(self, event):
-        if self.receives(event):
+        if self.receives(event, from_id=event["user"]["id"]):
             await self.send_json(
                 {
                     "type": "read",
@@ -398,7 +419,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def reaction_changed(self, event):
         if self.receives(event):
-            reactions = reactions_for_viewer(event["reactions"], viewer_id=self.user.pk)
+            reactions = reactions_for_viewer(
+                event["reactions"], viewer_id=self.user.pk, hidden=self.hidden
+            )
             await self.send_json(
                 {"type": "reaction", "message_id": event["message_id"], "reactions": reactions}
             )
@@ -406,7 +429,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def presence_changed(self, event):
         """One event per shared conversation: pass on a change once, not once per group."""
         user_id = event["user"]["id"]
-        if not self.receives(event) or user_id == str(self.user.pk):
+        if not self.receives(event, from_id=user_id) or user_id == str(self.user.pk):
             return
         if self.presence_seen.get(user_id) == event["announcement"]:
             return
