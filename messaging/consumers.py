@@ -37,6 +37,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.protocols.utils import ClientDisconnected
 
@@ -62,6 +63,12 @@ logger = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 16 * 1024
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_POLICY_VIOLATION = 1008
+# The channel layer (Redis) failed: "internal error", which the page's client
+# (static/js/realtime.js) answers by reconnecting with backoff.
+CLOSE_LAYER_LOST = 1011
+# What a lost channel layer raises: redis-py's errors (ConnectionError, TimeoutError…)
+# and the socket errors beneath them.
+LAYER_ERRORS = (RedisError, OSError)
 FRAMES_PER_SECOND = 30
 CLOSE_AFTER_FRAMES_PER_SECOND = 4 * FRAMES_PER_SECOND
 TYPING_EVERY_S = 0.5
@@ -120,6 +127,18 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             # The other end went away while something was on its way to it (a network
             # that vanished, a closed laptop): ordinary life for a socket, not an error.
             logger.info("a socket went away mid-send (%s)", getattr(self, "user", "not signed in"))
+        except LAYER_ERRORS as exc:
+            # Redis (the channel layer) went away: nothing more can reach this socket.
+            # Closed with a code the client acts on — reconnect with backoff — and one
+            # line in the log rather than a traceback per socket.
+            logger.warning(
+                "channel layer lost (%s: %s); socket closed with %s",
+                type(exc).__name__,
+                exc,
+                CLOSE_LAYER_LOST,
+            )
+            with contextlib.suppress(Exception):  # the client may be gone as well
+                await self.base_send({"type": "websocket.close", "code": CLOSE_LAYER_LOST})
         finally:
             # However the consumer ends, its presence must end with it (disconnect() is
             # not called when a handler raised).
@@ -187,13 +206,20 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         try:
             for group in getattr(self, "joined", ()):
                 await self.channel_layer.group_discard(group, self.channel_name)
+        except LAYER_ERRORS:  # Redis is gone: the groups expire on their own
+            logger.debug("leaving channel groups failed", exc_info=True)
         except Exception:  # the groups expire on their own; presence must still close
             logger.warning("leaving channel groups failed", exc_info=True)
         if not hasattr(self, "user"):
             return
         if getattr(self, "heartbeat", None) is not None:
             self.heartbeat.cancel()
-        if await presence.socket_close(self.user.pk, self.channel_name):
+        try:
+            last = await presence.socket_close(self.user.pk, self.channel_name)
+        except LAYER_ERRORS:  # the count lives in Redis too, and expires there
+            logger.debug("presence close failed", exc_info=True)
+            return
+        if last:
             settle = _settle_presence(self.user, sorted(self.conversations))
             task = asyncio.get_running_loop().create_task(settle)
             _settling.add(task)
@@ -218,6 +244,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 await presence.socket_refresh(self.user.pk, self.channel_name)
         except asyncio.CancelledError:
             raise
+        except LAYER_ERRORS:  # Redis is gone: the socket is being closed for it
+            logger.debug("presence heartbeat failed", exc_info=True)
         except Exception:
             logger.warning("presence heartbeat failed", exc_info=True)
 
