@@ -32,8 +32,9 @@ class Hook:
 circle_members_changed = Hook("circle_members_changed")
 # (circle=): about to be deleted (messaging closes its group chat first)
 circle_deleting = Hook("circle_deleting")
-# (blocker=, target=): a block was made (posts removes target's likes and comments on
-# blocker's posts; messaging stops their direct conversation's live events)
+# (blocker=, target=): a block was made (posts removes each one's likes and comments on
+# the other's posts; messaging stops their direct conversation's live events and tells
+# their sockets to leave out each other's frames in shared groups)
 block_created = Hook("block_created")
 # (blocker=, target=): no block is left either way any more (messaging resumes events)
 block_lifted = Hook("block_lifted")

@@ -16,8 +16,12 @@ Per socket: frames ≤ 16 KB; at most FRAMES_PER_SECOND frames a second (beyond:
 frame; far beyond: close 1008); typing at most twice a second per conversation. Sending
 shares the per-person message rate limit with the API.
 
-Per-socket state (the groups joined, throttles) lives and dies with the socket; nothing
-another process needs is kept here.
+Blocks: in a group the two share, each person's sockets leave out the other's messages,
+typing, read receipts, reactions and presence (`self.hidden`, loaded on connect and kept
+current by `block.changed`), as their history does (Message.objects.shown_to).
+
+Per-socket state (the groups joined, throttles, the hidden people) lives and dies with
+the socket; nothing another process needs is kept here.
 """
 
 import asyncio
@@ -33,9 +37,11 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.protocols.utils import ClientDisconnected
 
+from accounts.selectors import block_user_ids_for
 from circles import textguard
 from circles.errors import REFUSALS, error_object, invalid_text_refusal, refusal
 from circles.realtime import conversation_group, user_group
@@ -57,6 +63,12 @@ logger = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 16 * 1024
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_POLICY_VIOLATION = 1008
+# The channel layer (Redis) failed: "internal error", which the page's client
+# (static/js/realtime.js) answers by reconnecting with backoff.
+CLOSE_LAYER_LOST = 1011
+# What a lost channel layer raises: redis-py's errors (ConnectionError, TimeoutError…)
+# and the socket errors beneath them.
+LAYER_ERRORS = (RedisError, OSError)
 FRAMES_PER_SECOND = 30
 CLOSE_AFTER_FRAMES_PER_SECOND = 4 * FRAMES_PER_SECOND
 TYPING_EVERY_S = 0.5
@@ -115,6 +127,18 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             # The other end went away while something was on its way to it (a network
             # that vanished, a closed laptop): ordinary life for a socket, not an error.
             logger.info("a socket went away mid-send (%s)", getattr(self, "user", "not signed in"))
+        except LAYER_ERRORS as exc:
+            # Redis (the channel layer) went away: nothing more can reach this socket.
+            # Closed with a code the client acts on — reconnect with backoff — and one
+            # line in the log rather than a traceback per socket.
+            logger.warning(
+                "channel layer lost (%s: %s); socket closed with %s",
+                type(exc).__name__,
+                exc,
+                CLOSE_LAYER_LOST,
+            )
+            with contextlib.suppress(Exception):  # the client may be gone as well
+                await self.base_send({"type": "websocket.close", "code": CLOSE_LAYER_LOST})
         finally:
             # However the consumer ends, its presence must end with it (disconnect() is
             # not called when a handler raised).
@@ -154,7 +178,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.window = (0.0, 0)  # (second it started, frames in it)
         self.typed: dict[str, float] = {}
         self.presence_seen: dict[str, str] = {}  # user id -> last announcement passed on
+        # people a block stands between: their frames in shared groups are left out
+        # (Message.objects.shown_to's rule); kept current by block.changed events
         await self.join(user_group(user.pk))
+        self.hidden: set[str] = await database_sync_to_async(block_user_ids_for)(user=user)
         ids = await database_sync_to_async(conversation_ids_for_user)(user=user)
         for start in range(0, len(ids), JOIN_BATCH):  # bounded: the layer's pool is finite
             batch = ids[start : start + JOIN_BATCH]
@@ -164,6 +191,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         # who is online now (a reconnecting page has set every dot to offline meanwhile)
         partners = database_sync_to_async(user_list_partners_online)
         for person in await partners(user=user, conversation_ids=ids):
+            if person["id"] in self.hidden:
+                continue
             await self.send_json({"type": "presence", "user": person, "online": True})
 
     async def disconnect(self, code):
@@ -177,13 +206,20 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         try:
             for group in getattr(self, "joined", ()):
                 await self.channel_layer.group_discard(group, self.channel_name)
+        except LAYER_ERRORS:  # Redis is gone: the groups expire on their own
+            logger.debug("leaving channel groups failed", exc_info=True)
         except Exception:  # the groups expire on their own; presence must still close
             logger.warning("leaving channel groups failed", exc_info=True)
         if not hasattr(self, "user"):
             return
         if getattr(self, "heartbeat", None) is not None:
             self.heartbeat.cancel()
-        if await presence.socket_close(self.user.pk, self.channel_name):
+        try:
+            last = await presence.socket_close(self.user.pk, self.channel_name)
+        except LAYER_ERRORS:  # the count lives in Redis too, and expires there
+            logger.debug("presence close failed", exc_info=True)
+            return
+        if last:
             settle = _settle_presence(self.user, sorted(self.conversations))
             task = asyncio.get_running_loop().create_task(settle)
             _settling.add(task)
@@ -208,6 +244,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 await presence.socket_refresh(self.user.pk, self.channel_name)
         except asyncio.CancelledError:
             raise
+        except LAYER_ERRORS:  # Redis is gone: the socket is being closed for it
+            logger.debug("presence heartbeat failed", exc_info=True)
         except Exception:
             logger.warning("presence heartbeat failed", exc_info=True)
 
@@ -365,18 +403,29 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    def receives(self, event) -> bool:
-        return event.get("conversation_id") in self.conversations
+    async def block_changed(self, event):
+        if event["blocked"]:
+            self.hidden.add(event["user_id"])
+        else:
+            self.hidden.discard(event["user_id"])
+
+    def receives(self, event, *, from_id: str | None = None) -> bool:
+        """Is the event for this socket: one of its conversations, and not from someone
+        a block stands between (from_id: who caused it)?"""
+        return event.get("conversation_id") in self.conversations and from_id not in self.hidden
 
     async def message_created(self, event):
-        if self.receives(event):
-            message = events.message_for_viewer(event["message"], viewer_id=self.user.pk)
+        if self.receives(event, from_id=event["message"]["sender"]["id"]):
+            message = events.message_for_viewer(
+                event["message"], viewer_id=self.user.pk, hidden=self.hidden
+            )
             await self.send_json({"type": "message.new", "message": message})
 
     message_changed = message_created
 
     async def typing_started(self, event):
-        if self.receives(event) and event["user"]["id"] != str(self.user.pk):
+        user_id = event["user"]["id"]
+        if self.receives(event, from_id=user_id) and user_id != str(self.user.pk):
             await self.send_json(
                 {
                     "type": "typing",
@@ -386,7 +435,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def message_read(self, event):
-        if self.receives(event):
+        if self.receives(event, from_id=event["user"]["id"]):
             await self.send_json(
                 {
                     "type": "read",
@@ -398,7 +447,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def reaction_changed(self, event):
         if self.receives(event):
-            reactions = reactions_for_viewer(event["reactions"], viewer_id=self.user.pk)
+            reactions = reactions_for_viewer(
+                event["reactions"], viewer_id=self.user.pk, hidden=self.hidden
+            )
             await self.send_json(
                 {"type": "reaction", "message_id": event["message_id"], "reactions": reactions}
             )
@@ -406,7 +457,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def presence_changed(self, event):
         """One event per shared conversation: pass on a change once, not once per group."""
         user_id = event["user"]["id"]
-        if not self.receives(event) or user_id == str(self.user.pk):
+        if not self.receives(event, from_id=user_id) or user_id == str(self.user.pk):
             return
         if self.presence_seen.get(user_id) == event["announcement"]:
             return

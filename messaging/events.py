@@ -13,6 +13,7 @@ person (the frames are API.md's: [{emoji, count, mine}]).
 | reaction.changed (c)                   | {"type": "reaction", message_id, reactions} |
 | presence.changed (c)                   | {"type": "presence", user, online}     |
 | conversation.joined / .left (u)        | none: the socket joins / leaves the group |
+| block.changed (u)                      | none: the socket hides / shows the other's frames |
 | notification.created (u)               | {"type": "notification.new", notification, unread_count}|
 
 notification.created is built by notifications.events; the consumer only passes it on.
@@ -48,9 +49,11 @@ def message_payload(message) -> dict:
     return _jsonable(data)
 
 
-def message_for_viewer(message: dict, *, viewer_id) -> dict:
-    """An event's message as API.md's message object for one person."""
-    return {**message, "reactions": reactions_for_viewer(message["reactions"], viewer_id=viewer_id)}
+def message_for_viewer(message: dict, *, viewer_id, hidden=frozenset()) -> dict:
+    """An event's message as API.md's message object for one person (without the
+    reactions of `hidden` people)."""
+    reactions = reactions_for_viewer(message["reactions"], viewer_id=viewer_id, hidden=hidden)
+    return {**message, "reactions": reactions}
 
 
 def message_created(message) -> dict:
@@ -110,3 +113,9 @@ def conversation_joined(conversation_id) -> dict:
 
 def conversation_left(conversation_id) -> dict:
     return {"type": "conversation.left", "conversation_id": str(conversation_id)}
+
+
+def block_changed(*, other_id, blocked: bool) -> dict:
+    """A block between the socket's person and other_id was made (blocked) or the last
+    one lifted: the socket starts or stops leaving out other's frames."""
+    return {"type": "block.changed", "user_id": str(other_id), "blocked": blocked}

@@ -43,7 +43,8 @@ class ParticipantQuerySet(models.QuerySet):
         - a circle's chat: the person is still a member of the circle (a membership row,
           the rule of `CircleMembership.objects.of`);
         - a direct conversation: no block either way between its two people.
-        Group conversations stay shared across a block between two of their members.
+        Group conversations stay shared across a block between two of their members;
+        each of the two stops seeing the other's messages (`Message.objects.shown_to`).
         `Conversation.objects.readable_by(user)` asks this for one person; pages, the API,
         the socket, presence and media serving all go through one of the two.
         """
@@ -72,6 +73,28 @@ class ConversationQuerySet(models.QuerySet):
         return self.filter(
             Exists(Participant.objects.reading().filter(conversation=OuterRef("pk"), user=user))
         )
+
+
+class MessageQuerySet(models.QuerySet):
+    def shown_to(self, viewer):
+        """THE rule for whose messages a reader sees in a conversation they may read
+        (`Participant.objects.reading`): everyone's but the messages of someone a block
+        stands between, either way (`Block.objects.between`). So in a group chat the two
+        share (a circle's), each stops seeing the other's messages — history, live
+        frames, unread counts and the inbox's preview — while both stay in it, as on
+        Instagram. (A direct conversation across a block is not read at all.)"""
+        if viewer is None or not viewer.is_authenticated:
+            return self.none()
+        return self.exclude(self._blocked(viewer))
+
+    def hidden_from(self, viewer):
+        """shown_to's complement for a signed-in viewer: the messages a block hides from
+        them (what their unread count leaves out)."""
+        return self.filter(self._blocked(viewer))
+
+    @staticmethod
+    def _blocked(viewer):
+        return Exists(Block.objects.between(viewer, OuterRef("sender_id")))
 
 
 class Conversation(models.Model):
@@ -194,6 +217,8 @@ class Message(models.Model):
     )
     story_reply = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         constraints = [

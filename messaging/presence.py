@@ -164,7 +164,11 @@ async def _run(script: str, keys: list[str], args: list) -> int:
         return 0
     try:
         return int(await _async_client().eval(script, len(keys), *keys, *args))
-    except (redis.RedisError, OSError):
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        # Redis unreachable: the socket's own close says so once (consumers.LAYER_ERRORS)
+        logger.info("presence update failed (%s: %s)", type(exc).__name__, exc)
+        return 0
+    except redis.RedisError:
         logger.warning("presence update failed", exc_info=True)
         return 0
 

@@ -11,7 +11,18 @@ The two rules of messaging live here (and in the QuerySet filter they are built 
 from collections import defaultdict
 
 from django.core import signing
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
@@ -89,11 +100,27 @@ def conversations_for_viewer(queryset: QuerySet, *, viewer) -> QuerySet:
     last_message_id, the circle and the participants with their users."""
     mine = Participant.objects.filter(conversation=OuterRef("pk"), user=viewer)
     hidden_through = Coalesce(F("my_cleared_seq"), Value(0))
-    newest_visible = Message.objects.filter(
-        conversation=OuterRef("pk"),
-        seq=OuterRef("last_seq"),
-        seq__gt=Coalesce(OuterRef("my_cleared_seq"), Value(0)),
-    ).values("pk")[:1]
+    shown = Message.objects.shown_to(viewer).filter(conversation=OuterRef("pk"))
+    newest_visible = (
+        shown.filter(seq__gt=Coalesce(OuterRef("my_cleared_seq"), Value(0)))
+        .order_by("-seq")
+        .values("pk")[:1]
+    )
+    # unread: the seqs after what viewer read or cleared, less the messages of people a
+    # block hides from them (counted only in that range: usually nothing to walk)
+    unread_from_blocked = (
+        Message.objects.hidden_from(viewer)
+        .filter(
+            conversation=OuterRef("pk"),
+            seq__gt=Greatest(
+                OuterRef("my_last_read_seq"), Coalesce(OuterRef("my_cleared_seq"), Value(0))
+            ),
+        )
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     return (
         queryset.select_related("circle")
         .annotate(
@@ -103,7 +130,10 @@ def conversations_for_viewer(queryset: QuerySet, *, viewer) -> QuerySet:
         .annotate(
             last_message_id=Subquery(newest_visible),
             unread_count=Greatest(
-                F("last_seq") - Greatest(F("my_last_read_seq"), hidden_through), Value(0)
+                F("last_seq")
+                - Greatest(F("my_last_read_seq"), hidden_through)
+                - Coalesce(Subquery(unread_from_blocked, output_field=IntegerField()), Value(0)),
+                Value(0),
             ),
         )
         .prefetch_related(
@@ -260,13 +290,17 @@ def attach_story_availability(messages: list[Message], *, viewer) -> None:
         message.story_available = message.story_id in shown
 
 
-def reaction_counts(message_ids) -> dict:
+def reaction_counts(message_ids, *, viewer=None) -> dict:
     """{message_id: [{emoji, count, user_ids}]}, each message's emojis in the order they
-    were first used (the shape events carry; the consumer turns user_ids into `mine`)."""
-    rows = (
-        Reaction.objects.filter(message_id__in=list(message_ids))
-        .order_by("message_id", "created_at", "pk")
-        .values_list("message_id", "emoji", "user_id")
+    were first used (the shape events carry; the consumer turns user_ids into `mine`).
+    With a viewer, without the reactions of people a block stands between them and
+    viewer (as their messages); events carry everyone's and each socket leaves out its
+    own person's blocked (reactions_for_viewer)."""
+    reactions = Reaction.objects.filter(message_id__in=list(message_ids))
+    if viewer is not None and viewer.is_authenticated:
+        reactions = reactions.exclude(Exists(Block.objects.between(viewer, OuterRef("user_id"))))
+    rows = reactions.order_by("message_id", "created_at", "pk").values_list(
+        "message_id", "emoji", "user_id"
     )
     grouped: dict = defaultdict(dict)
     for message_id, emoji, user_id in rows:
@@ -276,17 +310,22 @@ def reaction_counts(message_ids) -> dict:
     return {message_id: list(by_emoji.values()) for message_id, by_emoji in grouped.items()}
 
 
-def reactions_for_viewer(reactions: list[dict], *, viewer_id) -> list[dict]:
-    """[{emoji, count, user_ids}] → the API shape [{emoji, count, mine}]."""
+def reactions_for_viewer(
+    reactions: list[dict], *, viewer_id, hidden: frozenset | set = frozenset()
+) -> list[dict]:
+    """[{emoji, count, user_ids}] → the API shape [{emoji, count, mine}], leaving out the
+    reactions of `hidden` people (ids as strings: those a block stands between)."""
     viewer_id = str(viewer_id)
-    return [
-        {"emoji": r["emoji"], "count": r["count"], "mine": viewer_id in r["user_ids"]}
-        for r in reactions
-    ]
+    shown = []
+    for r in reactions:
+        count = r["count"] - sum(1 for user_id in r["user_ids"] if user_id in hidden)
+        if count > 0:
+            shown.append({"emoji": r["emoji"], "count": count, "mine": viewer_id in r["user_ids"]})
+    return shown
 
 
 def attach_reactions(messages: list[Message], *, viewer) -> None:
-    counts = reaction_counts(m.pk for m in messages)
+    counts = reaction_counts((m.pk for m in messages), viewer=viewer)
     viewer_id = getattr(viewer, "pk", None)
     for message in messages:
         message.reactions_by_user = counts.get(message.pk, [])
@@ -323,7 +362,7 @@ def message_list_for_conversation(
     """
     limit = max(1, min(limit, MAX_LIMIT))
     hidden_through = conversation.my_cleared_seq or 0
-    messages = Message.objects.filter(
+    messages = Message.objects.shown_to(viewer).filter(
         conversation=conversation, seq__gt=max(hidden_through, after_seq or 0)
     )
     if cursor:
@@ -339,7 +378,8 @@ def message_get_readable(*, viewer, message_id) -> Message:
     `conversation` joined; Http404 otherwise."""
     mine = Participant.objects.filter(conversation=OuterRef("conversation"), user=viewer)
     message = (
-        Message.objects.filter(
+        Message.objects.shown_to(viewer)
+        .filter(
             pk=uuid_or_404(message_id),
             conversation__in=Conversation.objects.readable_by(viewer),
         )

@@ -21,9 +21,14 @@ class PostsConfig(AppConfig):
 
         # a post photo: seen by whoever may see its post; its post publishes when it's ready
         purpose_register(IMAGE_PURPOSE, may_see=post_image_visible, on_settled=post_image_settled)
-        # a block takes the blocked person's likes and comments off the blocker's posts
+        # a block takes each one's likes and comments off the other's posts: the blocked
+        # person's off the blocker's (as Instagram), and the blocker's off the blocked
+        # person's, whose author could otherwise neither see nor delete them
         hooks.block_created.register(
             lambda *, blocker, target: interactions_remove(author=blocker, other=target)
+        )
+        hooks.block_created.register(
+            lambda *, blocker, target: interactions_remove(author=target, other=blocker)
         )
         hooks.profile_counts["posts_count"] = user_posts_count
         # notifications about posts and comments: shown while the recipient may see them

@@ -90,7 +90,7 @@ def post_object(post: Post, card: tuple[bytes, bytes]) -> dict:
         "status": post.status,
         "created_at": _json_time(post.created_at),
         "like_count": post.like_count,
-        "comment_count": post.comment_count,
+        "comment_count": post.comments_shown,
         "liked": PostOut.resolve_liked(post),
         "bookmarked": PostOut.resolve_bookmarked(post),
         "images": orjson.Fragment(card[1]),

@@ -116,6 +116,13 @@ class Post(models.Model):
     def __str__(self) -> str:
         return f"post {self.pk} by {self.author_id}"
 
+    @property
+    def comments_shown(self) -> int:
+        """The comment count viewer is shown ("View all N comments"): comment_count less
+        the comments Comment.objects.by_people_hidden_from(viewer) leaves out, which
+        posts_with_summary annotates as `comments_hidden` for its viewer."""
+        return max(0, self.comment_count - getattr(self, "comments_hidden", 0))
+
     @cached_property
     def links(self) -> dict[str, str]:
         """The post's page and action URLs, as templates use them (`post.links.like`)."""
@@ -165,6 +172,14 @@ class CommentQuerySet(models.QuerySet):
             return comments
         blocked = Exists(Block.objects.between(viewer, OuterRef("author")))
         return comments.filter(~blocked)
+
+    def by_people_hidden_from(self, viewer):
+        """by_people_visible_to's complement: what a post's comment count leaves out for
+        viewer (banned people's comments; across a block either way)."""
+        hidden = Q(author__is_active=False)
+        if viewer is not None and viewer.is_authenticated:
+            hidden |= Q(Exists(Block.objects.between(viewer, OuterRef("author"))))
+        return self.filter(hidden)
 
     def visible_to(self, viewer):
         """Comments viewer may see: on a post Post.objects.visible_to(viewer) allows, by

@@ -42,6 +42,10 @@ class PostOut(Schema):
         return str(caption_html(obj.caption, known_usernames=known))
 
     @staticmethod
+    def resolve_comment_count(obj) -> int:
+        return obj.comments_shown  # only the comments its viewer may read
+
+    @staticmethod
     def resolve_liked(obj) -> bool:
         return bool(getattr(obj, "liked", False))
 

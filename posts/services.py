@@ -304,9 +304,10 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
 
 
 def interactions_remove(*, author: User, other: User) -> None:
-    """What a block takes off the blocker's posts: the blocked person's likes, and their
-    comments with the replies under them, counts kept right (accounts' block_create
-    calls it). As on Instagram, unblocking brings none of it back."""
+    """What a block takes off author's posts: other's likes, and their comments with the
+    replies under them, counts kept right. accounts' block_create calls it both ways
+    (accounts.hooks.block_created), so a post's author can always see, and delete, every
+    comment on it. As on Instagram, unblocking brings none of it back."""
     with transaction.atomic():
         # the rows counted are the rows deleted, locked between: an unlike or a like
         # racing this one cannot make a count drift

@@ -37,9 +37,10 @@ class StoryQuerySet(models.QuerySet):
         Active stories only (see `active`), by an active author. Your own, in any state.
         Others' once their photo is ready, never across a block (either way), and then:
         a followers story when viewer follows the author (an approved follow: a pending
-        request is not one); a circle story when viewer is a member of its circle now.
-        Anonymous viewers see no story. Unfollowing, leaving the circle or a block take a
-        story away at once: nothing is copied, every read asks these rows.
+        request is not one); a circle story when viewer and its author are both members
+        of its circle now. Anonymous viewers see no story. Unfollowing, leaving the circle
+        (or its author leaving it) or a block take a story away at once: nothing is
+        copied, every read asks these rows.
         """
         stories = self.active(now=now).filter(author__is_active=True)
         if viewer is None or not viewer.is_authenticated:
@@ -47,8 +48,11 @@ class StoryQuerySet(models.QuerySet):
         blocked = Exists(Block.objects.between(viewer, OuterRef("author")))
         follows = Exists(Follow.objects.filter(follower=viewer, following=OuterRef("author")))
         member = Exists(CircleMembership.objects.of(user=viewer, circle=OuterRef("circle")))
+        author_member = Exists(
+            CircleMembership.objects.of(user=OuterRef("author"), circle=OuterRef("circle"))
+        )
         audience = (Q(audience=Audience.FOLLOWERS) & follows) | (
-            Q(audience=Audience.CIRCLE) & member
+            Q(audience=Audience.CIRCLE) & member & author_member
         )
         others = Q(image__state=ImageState.READY) & ~blocked & audience
         return stories.filter(Q(author=viewer) | others)

@@ -101,6 +101,49 @@ def uvicorn_server(*, port: int | None = None, log=None, process: list | None = 
         _stop(proc)
 
 
+class RedisProcess:
+    """A redis-server of the test's own on a free port (no persistence), which the test
+    may stop and start again on the same port: faults never touch the shared Redis."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+            time.sleep(0.05)
+        raise TimeoutError(f"redis-server on {self.port} did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
+            self.proc = None
+
+
+@contextmanager
+def redis_server():
+    """Yield a started RedisProcess; always stopped."""
+    redis = RedisProcess()
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
 @contextmanager
 def celery_worker(*queues: str, pool: str = "solo", **env_overrides):
     """A real `celery worker` process consuming from this test's Redis broker (pool

@@ -120,10 +120,12 @@ def follow_request_cancel(*, requester: User, target: User) -> None:
 
 def block_create(*, blocker: User, target: User) -> None:
     """Block target: removes follows, follow requests and circle invitations between the
-    two, both ways, and target's likes and comments on blocker's posts (which blocker
-    would no longer see, so could not delete, while everyone else still would), and stops
-    their direct conversation's live events. Unblocking later restores none of it. Safe
-    to repeat. (The posts and messaging parts are theirs: hooks.block_created.)"""
+    two, both ways, and each one's likes and comments on the other's posts (which the
+    post's author would no longer see, so could not delete, while everyone else still
+    would), stops their direct conversation's live events, and hides each one's messages
+    from the other in the group chats they share. Unblocking later restores none of the
+    removals. Safe to repeat. (The posts and messaging parts are theirs:
+    hooks.block_created.)"""
 
     if blocker.pk == target.pk:
         raise ValidationError({"username": ["You can't block yourself."]})

@@ -3,6 +3,8 @@
 from django.db import IntegrityError, transaction
 
 from accounts.models import CircleMembership, User
+from circles.realtime import publish_on_commit, user_group
+from messaging import events
 from messaging.models import Conversation, ConversationKind, Participant, direct_key_for
 from messaging.selectors import conversation_audience_ids
 from messaging.services.conversations import _announce_joined, _announce_left
@@ -61,14 +63,25 @@ def circle_conversation_close(*, circle) -> None:
 def participant_events_stop(*, user: User, other: User) -> None:
     """A block between user and other: their direct conversation becomes unreadable to
     both (the rule), and their sockets leave its group at once (after commit), so no
-    event of it reaches either. Shared groups stay shared."""
+    event of it reaches either. Shared groups stay shared, and each one's sockets start
+    leaving out the other's frames there (Message.objects.shown_to's rule, live)."""
     conversation = Conversation.objects.filter(direct_key=direct_key_for(user.pk, other.pk)).first()
     if conversation is not None:
         _announce_left(conversation.pk, [user.pk, other.pk])
+    _announce_block(user, other, blocked=True)
 
 
 def participant_events_resume(*, user: User, other: User) -> None:
-    """The block is lifted: their sockets join the direct conversation again."""
+    """The block is lifted: their sockets join the direct conversation again, and see
+    each other's frames in shared groups again."""
     conversation = Conversation.objects.filter(direct_key=direct_key_for(user.pk, other.pk)).first()
     if conversation is not None:
         _announce_joined(conversation, conversation_audience_ids(conversation=conversation))
+    _announce_block(user, other, blocked=False)
+
+
+def _announce_block(user: User, other: User, *, blocked: bool) -> None:
+    for one, another in ((user, other), (other, user)):
+        publish_on_commit(
+            user_group(one.pk), events.block_changed(other_id=another.pk, blocked=blocked)
+        )

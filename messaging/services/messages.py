@@ -247,13 +247,13 @@ def _clean_emoji(value) -> str:
     return value
 
 
-def _publish_reactions(message: Message) -> list[dict]:
+def _publish_reactions(message: Message) -> None:
+    """Everyone's reactions go out; each socket leaves out its person's blocked."""
     counts = reaction_counts([message.pk]).get(message.pk, [])
     publish_on_commit(
         conversation_group(message.conversation_id),
         events.reaction_changed(message=message, reactions=counts),
     )
-    return counts
 
 
 def reaction_add(*, user: User, message_id, emoji: str) -> list[dict]:
@@ -266,15 +266,14 @@ def reaction_add(*, user: User, message_id, emoji: str) -> list[dict]:
         mine = set(
             Reaction.objects.filter(message=message, user=user).values_list("emoji", flat=True)
         )
-        if emoji in mine:
-            counts = reaction_counts([message.pk]).get(message.pk, [])
-        else:
+        if emoji not in mine:
             if len(mine) >= MAX_REACTIONS_PER_PERSON:
                 raise ValidationError(
                     {"emoji": [f"At most {MAX_REACTIONS_PER_PERSON} reactions per message."]}
                 )
             Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)
-            counts = _publish_reactions(message)
+            _publish_reactions(message)
+        counts = reaction_counts([message.pk], viewer=user).get(message.pk, [])
     return reactions_for_viewer(counts, viewer_id=user.pk)
 
 
@@ -284,7 +283,6 @@ def reaction_remove(*, user: User, message_id, emoji: str) -> list[dict]:
     with transaction.atomic():
         deleted, _ = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
         if deleted:
-            counts = _publish_reactions(message)
-        else:
-            counts = reaction_counts([message.pk]).get(message.pk, [])
+            _publish_reactions(message)
+        counts = reaction_counts([message.pk], viewer=user).get(message.pk, [])
     return reactions_for_viewer(counts, viewer_id=user.pk)

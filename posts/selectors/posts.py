@@ -2,7 +2,20 @@
 read goes through Post.objects.visible_to(viewer); hidden things raise Http404."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import User
@@ -140,13 +153,34 @@ def post_list_for_hashtag(*, viewer, name: str, cursor=None, limit=30) -> PageRe
 
 def posts_with_summary(queryset: QuerySet, *, viewer) -> QuerySet:
     """posts_with_details without the photos and mentions (posts.cards keeps those in
-    Redis): author, circle, and liked/bookmarked for a signed-in viewer, in the one query."""
-    queryset = queryset.select_related("author", "circle")
+    Redis): author, circle, the comments hidden from viewer (for `Post.comments_shown`),
+    and liked/bookmarked for a signed-in viewer, in the one query."""
+    queryset = queryset.select_related("author", "circle").annotate(
+        comments_hidden=comments_hidden_from(viewer)
+    )
     if viewer is None or not viewer.is_authenticated:
         return queryset
     return queryset.annotate(
         liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=viewer)),
         bookmarked=Exists(Bookmark.objects.filter(post=OuterRef("pk"), user=viewer)),
+    )
+
+
+def comments_hidden_from(viewer):
+    """An annotation: how many of a post's comments Comment.objects.by_people_hidden_from
+    (viewer) leaves out (banned people's, across a block), so its count shows only what
+    viewer may read. A post without comments asks nothing (the CASE's first branch)."""
+    hidden = (
+        Comment.objects.by_people_hidden_from(viewer)
+        .filter(post=OuterRef("pk"))
+        .order_by()
+        .values("post")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Case(
+        When(comment_count=0, then=Value(0)),
+        default=Coalesce(Subquery(hidden, output_field=IntegerField()), Value(0)),
     )
 
 

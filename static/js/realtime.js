@@ -93,6 +93,10 @@ export class Realtime {
     socket.addEventListener("close", (event) => {
       if (socket !== this.socket) return;
       this.stopPings();
+      // 4401: signed out. Anything else — 1011 when the server lost its channel layer
+      // (Redis), 1012/1013 on a restart or overload, 1006 when the link just broke — is
+      // retried with growing backoff until a connection works again.
+      document.documentElement.dataset.realtimeClosed = String(event.code); // for tests
       this.refusals = event.code === 4401 ? this.refusals + 1 : 0;
       if (this.refusals >= 2) {
         this.setState("disconnected"); // signed out: only a click (or a reload) retries

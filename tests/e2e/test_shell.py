@@ -21,7 +21,7 @@ from posts.models import Like
 from tests.e2e.test_chat import off_the_browser_loop
 from tests.factories import CircleFactory, CircleInviteFactory, FollowRequestFactory, UserFactory
 from tests.posts.conftest import jpeg_upload, make_post
-from tests.servers import ROOT, free_port, uvicorn_server
+from tests.servers import ROOT, free_port, redis_server, uvicorn_server
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -252,6 +252,30 @@ def test_connection_badge_follows_a_frozen_then_restarted_server(browser, world,
         log.close()
     logged = (tmp_path / "server.log").read_text()
     assert "Traceback" not in logged and "ERROR" not in logged, logged
+
+
+def test_the_page_reconnects_by_itself_after_redis_comes_back(browser, world, tmp_path):
+    """A redis-server of the test's own (never the shared one) behind a uvicorn of its own:
+    when it stops, the server closes the page's socket with 1011 and the page retries
+    with backoff; when it is back, the page is connected again by itself."""
+    with (
+        redis_server() as redis,
+        open(tmp_path / "server.log", "w") as log,
+        uvicorn_server(REDIS_URL=redis.url, log=log) as base,
+    ):
+        page = open_as(browser, base, world["dana"])
+        page.goto(f"/direct/{world['conversation'].pk}/")
+        state = page.locator("[data-connection-state]")
+        expect(state).to_have_text("connected")
+        redis.stop()
+        expect(state).to_have_text("disconnected", timeout=10_000)
+        closed = "document.documentElement.dataset.realtimeClosed"
+        page.wait_for_function(f"() => {closed} === '1011'", timeout=10_000)
+        redis.start()
+        expect(state).to_have_text("connected", timeout=20_000)
+        page.context.close()
+    logged = (tmp_path / "server.log").read_text()
+    assert "Traceback" not in logged and "channel layer lost" in logged, logged
 
 
 def test_the_badge_says_disconnected_when_the_network_goes(browser, live_server_url, world):

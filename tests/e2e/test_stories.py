@@ -147,3 +147,52 @@ def test_viewer_on_a_desktop_is_a_centred_frame(browser, live_server_url):
     page.keyboard.press("ArrowRight")
     page.wait_for_url(f"**/stories/{second.pk}/")
     context.close()
+
+
+def test_press_and_hold_pauses_and_a_swipe_down_closes_on_a_touch_screen(browser, live_server_url):
+    """Real touch input (Chromium's touch events through CDP, as a phone's finger): holding
+    the frame stops the progress bar and does not count as a tap; letting go resumes it;
+    a downward swipe closes the viewer."""
+    ada, ben = UserFactory(username="ada", display_name="Ada"), UserFactory(username="ben")
+    befriend(ada, ben)
+    first, _ = make_story(ben), make_story(ben)
+    context = browser.new_context(
+        base_url=live_server_url,
+        viewport={"width": 390, "height": 844},
+        has_touch=True,
+        is_mobile=True,
+    )
+    page = context.new_page()
+    log_in(page, "ada")
+    page.goto(f"/stories/{first.pk}/")
+    page.locator("[data-media] img").evaluate("img => img.decode()")
+    touch = context.new_cdp_session(page)
+    box = page.locator("[data-frame]").bounding_box()
+    x, y = box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2
+
+    def finger(kind, at_y=y):
+        points = [] if kind == "touchEnd" else [{"x": x, "y": at_y}]
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    def progress() -> float:
+        width = (
+            page.locator(".story-segment").first.locator("> *").evaluate("bar => bar.style.width")
+        )
+        return float(width.rstrip("%") or 0)
+
+    finger("touchStart")
+    page.wait_for_timeout(500)  # past the hold threshold (200 ms)
+    held = progress()
+    page.wait_for_timeout(1_500)
+    assert progress() == held < 100  # paused while the finger stays down
+    finger("touchEnd")
+    page.wait_for_timeout(700)
+    assert progress() > held  # running again
+    assert page.url.endswith(f"/stories/{first.pk}/")  # a hold is not a tap: still here
+
+    finger("touchStart", y - 150)
+    for step in (-100, -20, 60):
+        finger("touchMove", y + step)
+    finger("touchEnd")
+    page.wait_for_url(f"{live_server_url}/")
+    context.close()

@@ -146,17 +146,27 @@ def test_block_stops_and_unblock_resumes_the_direct_conversation(
     Block.objects.create(blocker=user, blocked=other_user)
     services.participant_events_stop(user=user, other=other_user)
     left = {"type": "conversation.left", "conversation_id": str(direct.pk)}
-    assert listener.events() == [left, left]
+    # and each side's sockets start leaving out the other's frames in shared groups
+    hidden = [
+        {"type": "block.changed", "user_id": str(other_user.pk), "blocked": True},
+        {"type": "block.changed", "user_id": str(user.pk), "blocked": True},
+    ]
+    assert listener.events() == [left, left, *hidden]
     Block.objects.all().delete()
     services.participant_events_resume(user=user, other=other_user)
     joined = {"type": "conversation.joined", "conversation_id": str(direct.pk)}
-    assert listener.events() == [joined, joined]
+    shown = [{**event, "blocked": False} for event in hidden]
+    assert listener.events() == [joined, joined, *shown]
 
 
-def test_block_without_a_conversation_publishes_nothing(user, other_user, listen, run_on_commit):
+def test_block_without_a_conversation_only_tells_the_two(
+    user, other_user, outsider, listen, run_on_commit
+):
     listener = listen(user_group(user.pk), user_group(other_user.pk))
+    elsewhere = listen(user_group(outsider.pk))
     services.participant_events_stop(user=user, other=other_user)
-    assert listener.events() == []
+    assert [e["type"] for e in listener.events()] == ["block.changed"] * 2
+    assert elsewhere.events() == []
 
 
 # --- events: payload and audience ------------------------------------------------------

@@ -116,3 +116,22 @@ def test_audience_matrix(author, circle, media_storage, kind, audience):
 def test_matrix_covers_every_viewer_kind_and_both_outcomes():
     outcomes = {expected(kind, audience)["detail"] for kind in VIEWERS for audience in AUDIENCES}
     assert outcomes == {200, 404, 401}
+
+
+@pytest.mark.parametrize("how", ["leaves", "is_removed"])
+def test_a_circle_story_leaves_the_circle_with_its_author(author, circle, media_storage, how):
+    """A member's circle story is gone for the circle, on every path, the moment its author
+    leaves or is removed; the author still sees (and may delete) their own."""
+    poster, other = UserFactory(username="poster"), UserFactory(username="other")
+    join(circle, poster)
+    join(circle, other)
+    story = make_story(poster, audience="circle", circle=circle)
+    assert check(other, story)["detail"] == 200
+    if how == "leaves":
+        accounts.circle_leave(user=poster, circle=circle)
+    else:
+        accounts.circle_member_remove(actor=author, circle=circle, user=poster)
+    gone = dict.fromkeys(["tray", "detail", "view", "viewers", "reply", "media", "page"], 404)
+    assert check(other, story) == gone
+    assert check(author, story) == gone  # the circle's owner too
+    assert Api(poster, "session").get(f"/stories/{story.pk}").status_code == 200
