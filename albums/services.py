@@ -431,3 +431,17 @@ def cover_crop_centered(*, image: Image, aspect: str) -> dict:
         return {"x": (1 - width) / 2, "y": 0, "width": width, "height": 1}
     height = image_ratio / ratio
     return {"x": 0, "y": (1 - height) / 2, "width": 1, "height": height}
+
+
+def albums_account_deleting(*, user: User) -> None:
+    """accounts.hooks.account_deleting: the photos the person uploaded into any album go
+    (now: a circle would otherwise keep them when they leave it), their personal albums
+    go, and a circle's albums they made pass to the circle's owner — or go, when the
+    circle had nobody else. Safe to run again."""
+    images_delete(images_to_delete=Image.objects.filter(owner=user, purpose=IMAGE_PURPOSE))
+    _albums_delete(Album.objects.filter(owner=user, kind=AlbumKind.PERSONAL))
+    for album in Album.objects.filter(owner=user, kind=AlbumKind.CIRCLE).select_related("circle"):
+        if album.circle.owner_id == user.pk:
+            _albums_delete(Album.objects.filter(pk=album.pk))
+        else:
+            Album.objects.filter(pk=album.pk).update(owner=album.circle.owner_id)
