@@ -71,5 +71,5 @@ class AccountsConfig(AppConfig):
         # left after it, then every image still owned goes (files first), then exports
         hooks.account_deleting.register("circles_hand_over", leaving.circles_hand_over, order=10)
         hooks.account_deleting.register("circles_leave", leaving.circles_leave_all, order=80)
-        hooks.account_deleting.register("images", leaving.images_purge, order=90)
+        hooks.account_deleting.register("images", leaving.owned_images_purge, order=90)
         hooks.account_deleting.register("exports", leaving.exports_purge, order=95)

@@ -346,11 +346,13 @@ def comment_unlike(*, user: User, comment: Comment) -> tuple[bool, int]:
 
 
 def posts_account_deleting(*, user: User) -> None:
-    """accounts.hooks.account_deleting: the person's posts go (their files by a task), and
-    their likes, comments (with the replies under them), comment likes and bookmarks on
-    others' posts go with every count kept right. Safe to run again."""
+    """accounts.hooks.account_deleting: the person's posts go (their photos go with every
+    other image of theirs, files first, in accounts' last steps), and their likes,
+    comments (with the replies under them), comment likes and bookmarks on others' posts
+    go with every count kept right. Safe to run again."""
     for post in Post.objects.filter(author=user):
-        post_delete(post=post, actor=user)
+        inbox.post_removed(post)
+        post.delete()
     likes = Like.objects.filter(user=user).select_for_update(of=("self",))
     liked = list(likes.values_list("pk", "post_id"))
     Like.objects.filter(pk__in=[pk for pk, _ in liked]).delete()

@@ -32,7 +32,7 @@ from circles.queue import enqueue_on_commit
 from circles.ratelimits import enforce
 from media import storage
 from media.models import Image
-from media.services import files_delete
+from media.services import files_delete, images_purge
 from media.tasks import files_delete_task
 from notifications.services import notification_create_on_commit
 
@@ -257,9 +257,10 @@ def circles_hand_over(*, user: User) -> None:
         )
         if heir is None:
             continue
-        Circle.objects.filter(pk=circle.pk).update(owner=heir.user_id)
-        CircleMembership.objects.filter(pk=heir.pk).update(role=CircleRole.OWNER)
+        # one owner row per circle: the old owner steps down before the heir steps up
         CircleMembership.objects.of(user=user, circle=circle).update(role=CircleRole.ADMIN)
+        CircleMembership.objects.filter(pk=heir.pk).update(role=CircleRole.OWNER)
+        Circle.objects.filter(pk=circle.pk).update(owner=heir.user_id)
 
 
 def circles_leave_all(*, user: User) -> None:
@@ -273,15 +274,12 @@ def circles_leave_all(*, user: User) -> None:
         hooks.circle_members_changed(circle=membership.circle)
 
 
-def images_purge(*, user: User) -> None:
+def owned_images_purge(*, user: User) -> None:
     """Every image the person still owns (avatar, and any a content step left): files
     first, then rows, batch by batch — a failure leaves rows to find the files again."""
     while True:
-        batch = list(Image.objects.filter(owner=user).order_by("pk")[:IMAGE_BATCH])
-        if not batch:
+        if not images_purge(images_to_purge=Image.objects.filter(owner=user)[:IMAGE_BATCH]):
             return
-        files_delete(keys=[key for image in batch for key in image.storage_keys()])
-        Image.objects.filter(pk__in=[image.pk for image in batch]).delete()
 
 
 def exports_purge(*, user: User) -> None:

@@ -20,7 +20,7 @@ from circles.ids import uuid_or_404
 from circles.ratelimits import enforce
 from circles.realtime import conversation_group, publish_on_commit
 from media.models import Image
-from media.services import images_accept, images_delete
+from media.services import images_accept, images_purge
 from messaging import events
 from messaging.models import (
     CLIENT_ID_MAX,
@@ -298,7 +298,7 @@ def messages_account_deleting(*, user: User) -> None:
     conversations as "deleted account" — sender the one stand-in, text and photo gone,
     client id made unique under it —, their reactions go, and conversations nobody else
     is in go whole. Safe to run again."""
-    images_delete(images_to_delete=Image.objects.filter(owner=user, purpose=IMAGE_PURPOSE))
+    images_purge(images_to_purge=Image.objects.filter(owner=user, purpose=IMAGE_PURPOSE))
     Message.objects.filter(sender=user).update(
         sender=deleted_account(),
         content="",

@@ -131,7 +131,8 @@ def test_index_html_works_offline_and_escapes_text(built):
     assert "<script" not in page.lower() and "@import" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; sunset &amp; sea" in page
     assert json.loads(archive.read("data.json"))["sections"]["posts"]["items"][0]["caption"] in (
-        SCRIPT_CAPTION, "two"
+        SCRIPT_CAPTION,
+        "two",
     )
 
 
@@ -195,9 +196,7 @@ def test_download_only_for_its_owner_while_it_lasts(world, client_for):
     assert client_for(world.alice).get(url).status_code == 404
 
 
-def test_export_on_s3_is_streamed_to_the_bucket_and_served_by_a_signed_url(
-    s3_storage, client_for
-):
+def test_export_on_s3_is_streamed_to_the_bucket_and_served_by_a_signed_url(s3_storage, client_for):
     from tests.leaving.conftest import build_world
 
     client, bucket = s3_storage

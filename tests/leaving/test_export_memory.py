@@ -60,6 +60,5 @@ def test_exporting_500_photos_holds_a_small_part_of_them_in_memory(media_storage
     assert export.photo_count == PHOTOS and export.size > total
     assert len([n for n in read_zip(export.key).namelist() if n.endswith(".jpg")]) == PHOTOS
     # the photos add up to ~40 MB; the build's peak is its rows, the page and one buffer
-    print(f"export peak {peak / 1e6:.1f} MB, photos {total / 1e6:.1f} MB")
     assert total > 30e6
     assert peak < 10e6, f"peak {peak / 1e6:.1f} MB for {total / 1e6:.1f} MB of photos"
