@@ -62,7 +62,8 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
         user.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    held_until = "username" not in errors and _held_until(user.username)
+    # a held name says so even while its account is still being deleted ("taken")
+    held_until = _held_until(user.username) if user.username else None
     if held_until:
         errors["username"] = [
             "That username belonged to an account deleted recently; it can be taken again "
