@@ -55,6 +55,18 @@ def test_export_is_ready_with_progress_done_and_a_notification(built):
     assert note.target_type == "data_export" and note.target_id == export.pk
 
 
+def test_the_notification_reads_ready_and_links_to_settings(built, client_for):
+    world, export, _ = built
+    listed = client_for(world.alice).get("/api/v1/notifications").json()["items"]
+    assert [(n["type"], n["text"]) for n in listed] == [
+        ("export_ready", "Your data export is ready to download")
+    ]
+    page = client_for(world.alice).get("/notifications/").content.decode()
+    assert (
+        "Your data export is ready to download" in page and "/accounts/settings/#your-data" in page
+    )
+
+
 def test_data_json_holds_what_the_person_has(built):
     world, _, archive = built
     data = json.loads(archive.read("data.json"))
