@@ -27,12 +27,18 @@ from stories.models import Story
 from tests.accounts.conftest import API, Api, error_of, media_storage
 from tests.factories import UserFactory
 from tests.media.conftest import s3_endpoint, s3_storage
-from tests.posts.conftest import jpeg_upload, make_post
+from tests.posts.conftest import jpeg_upload as _jpeg_upload
+from tests.posts.conftest import make_post
 
 __all__ = ["API", "Api", "error_of", "media_storage", "s3_endpoint", "s3_storage"]
 
 SECRET_MAKE = "SecretCam-9000"
 SCRIPT_CAPTION = "<script>alert('x')</script> sunset & sea"
+
+
+def jpeg_upload(name="photo.jpg", size=(160, 120)) -> SimpleUploadedFile:
+    """Small photos: the pipeline's work is the same, and the world builds fast."""
+    return _jpeg_upload(name, size=size)
 
 
 def gps_jpeg_upload(name="gps.jpg") -> SimpleUploadedFile:
@@ -41,7 +47,7 @@ def gps_jpeg_upload(name="gps.jpg") -> SimpleUploadedFile:
     exif[ExifTags.Base.Make] = SECRET_MAKE
     exif[ExifTags.Base.GPSInfo] = {1: "N", 2: (52.0, 22.0, 1.0), 3: "E", 4: (4.0, 53.0, 2.0)}
     buffer = io.BytesIO()
-    PILImage.new("RGB", (800, 600), (30, 140, 90)).save(buffer, "JPEG", exif=exif)
+    PILImage.new("RGB", (240, 180), (30, 140, 90)).save(buffer, "JPEG", exif=exif)
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
@@ -80,15 +86,17 @@ def build_world() -> World:
     for a, b in ((alice, bob), (bob, alice), (alice, carol), (alice, dave)):
         Follow.objects.create(follower=a, following=b)
     Block.objects.create(blocker=alice, blocked=eve)
-    accounts.user_avatar_set(user=alice, file=jpeg_upload("me.jpg", size=(300, 300)))
+    accounts.user_avatar_set(user=alice, file=jpeg_upload("me.jpg", size=(120, 120)))
     processed(Image.objects.filter(owner=alice, purpose="avatar"))
 
     alice_posts = [
         make_post(alice, files=[gps_jpeg_upload()], caption=SCRIPT_CAPTION, location="Harbour"),
         make_post(alice, files=[jpeg_upload("a.jpg"), jpeg_upload("b.jpg")], caption="two"),
     ]
-    bob_post = make_post(bob, caption="bob's public")
-    carol_post = make_post(carol, caption="carol followers only", visibility="followers")
+    bob_post = make_post(bob, files=[jpeg_upload()], caption="bob's public")
+    carol_post = make_post(
+        carol, files=[jpeg_upload()], caption="carol followers only", visibility="followers"
+    )
     for post in (bob_post, carol_post):
         posts.post_like(user=alice, post=post)
     posts.comment_create(author=alice, post=bob_post, content="nice one, bob")
@@ -101,16 +109,16 @@ def build_world() -> World:
     # dave's circle: alice commented on a circle post there, then left the circle
     dave_circle = accounts.circle_create(owner=dave, name="Dave's circle")
     CircleMembership.objects.create(circle=dave_circle, user=alice)
-    dave_post = make_post(dave, caption="dave circle only", visibility="circle",
-                          circle_id=str(dave_circle.pk))  # fmt: skip
+    dave_post = make_post(dave, files=[jpeg_upload()], caption="dave circle only",
+                          visibility="circle", circle_id=str(dave_circle.pk))  # fmt: skip
     posts.post_like(user=alice, post=dave_post)
     CircleMembership.objects.filter(circle=dave_circle, user=alice).delete()
 
     # alice's own circle, with bob in it and a post of bob's there
     alice_circle = accounts.circle_create(owner=alice, name="Alice's friends")
     CircleMembership.objects.create(circle=alice_circle, user=bob)
-    bob_circle_post = make_post(bob, caption="for alice's circle", visibility="circle",
-                                circle_id=str(alice_circle.pk))  # fmt: skip
+    bob_circle_post = make_post(bob, files=[jpeg_upload()], caption="for alice's circle",
+                                visibility="circle", circle_id=str(alice_circle.pk))  # fmt: skip
 
     live_story, _ = stories.story_create(author=alice, file=jpeg_upload("s.jpg"))
     expired_story, _ = stories.story_create(author=alice, file=jpeg_upload("old.jpg"))
