@@ -13,6 +13,9 @@ logger = logging.getLogger(__name__)
 @shared_task(
     name="accounts.data_export",
     acks_late=True,
+    # a ZIP of thousands of photos outlasts the default limit (CELERY_TASK_TIME_LIMIT)
+    time_limit=3 * 3600,
+    soft_time_limit=3 * 3600 - 60,
     autoretry_for=(StorageUnavailable,),
     retry_backoff=2,
     retry_backoff_max=120,
@@ -42,6 +45,8 @@ def data_exports_cleanup_task() -> int:
 @shared_task(
     name="accounts.account_delete",
     acks_late=True,
+    time_limit=3600,
+    soft_time_limit=3600 - 60,
     autoretry_for=(StorageUnavailable,),
     retry_backoff=2,
     retry_backoff_max=300,

@@ -38,7 +38,7 @@ from notifications.services import notification_create_on_commit
 
 logger = logging.getLogger(__name__)
 
-EXPORT_STUCK_AFTER = timedelta(hours=2)  # an unfinished export older is given up
+EXPORT_STUCK_AFTER = timedelta(hours=4)  # past the task's time limit (3 h): given up
 DELETION_STUCK_AFTER = timedelta(minutes=15)  # an unfinished deletion is resumed
 IMAGE_BATCH = 200
 EXPORT_RUNNING_MESSAGE = (
@@ -117,11 +117,12 @@ def data_export_build(*, export_id) -> None:
     reader = ChunkReader(
         archive_chunks(user=user, sections=sections, archive=archive, on_photo=on_photo)
     )
-    storage.stream_save(key, io.BufferedReader(reader, buffer_size=1024 * 1024))
+    saved = storage.stream_save(key, io.BufferedReader(reader, buffer_size=1024 * 1024))
     now = timezone.now()
     with transaction.atomic():
         finished = DataExport.objects.filter(pk=export.pk, state=ExportState.RUNNING).update(
             state=ExportState.READY,
+            key=saved,  # the name storage kept (the same, keys being random)
             percent=100,
             size=reader.size,
             photo_count=archive.photo_count,
@@ -129,7 +130,7 @@ def data_export_build(*, export_id) -> None:
             expires_at=now + EXPORT_KEEP,
         )
         if not finished:  # given up meanwhile: this file is nobody's
-            transaction.on_commit(lambda: storage.media_delete([key]))
+            transaction.on_commit(lambda: storage.media_delete([saved]))
             return
         # only the newest export is kept
         older = DataExport.objects.filter(user=user, state=ExportState.READY).exclude(pk=export.pk)

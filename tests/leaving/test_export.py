@@ -187,7 +187,7 @@ def test_expired_exports_are_cleaned_up_file_and_row(world):
 
 def test_stuck_builds_are_given_up(world):
     export = data_export_request(user=world.alice)
-    DataExport.objects.filter(pk=export.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    DataExport.objects.filter(pk=export.pk).update(created_at=timezone.now() - timedelta(hours=5))
     data_exports_cleanup()
     export.refresh_from_db()
     assert export.state == ExportState.FAILED and "too long" in export.error
