@@ -8,16 +8,19 @@ create no session and use no cookie, so API clients call them without CSRF.
 """
 
 from django.conf import settings
+from django.http import Http404
 from django.middleware.csrf import get_token
 from ninja import File, Query, Router, Status, UploadedFile
 from ninja.security import APIKeyCookie
 
 from accounts import selectors, services
 from accounts.schemas import (
+    AccountDeleteIn,
     CircleIn,
     CircleInviteOut,
     CircleOut,
     CirclePatchIn,
+    DataExportOut,
     FollowRequestOut,
     FollowStateOut,
     LoginIn,
@@ -101,6 +104,35 @@ def me_avatar(request, image: File[UploadedFile]):
     """Multipart `image`: JPEG, PNG, WebP or HEIC, ≤ 10 MB (413), checked by content (415)."""
     user = services.user_avatar_set(user=request.auth, file=image)
     return Status(202, selectors.user_get_profile(username=user.username, viewer=user))
+
+
+@auth_router.delete("/me", response={204: None})
+def me_delete(request, payload: AccountDeleteIn):
+    """Delete your account: `{password, code?}` (code: the second factor once enabled).
+    Signed out everywhere at once, tokens revoked; everything you own is removed by a
+    task. Wrong or missing password: 400, nothing changed; attempts are limited (429)."""
+    services.account_delete_request(
+        user=request.auth, password=payload.password, code=payload.code, request=request
+    )
+    services.user_logout(request=request)
+    return Status(204, None)
+
+
+@auth_router.post("/me/export", response={202: DataExportOut})
+def me_export_start(request):
+    """Start "Download your data" (a ZIP built by a task). 409 while one is being built;
+    requests are limited (429)."""
+    return Status(202, services.data_export_request(user=request.auth, request=request))
+
+
+@auth_router.get("/me/export", response=DataExportOut)
+def me_export(request):
+    """Your newest export: its state and percent while building, its download_url once
+    ready (7 days). 404 when you have none."""
+    export = selectors.data_export_latest(user=request.auth)
+    if export is None:
+        raise Http404
+    return export
 
 
 @auth_router.post("/tokens", auth=None, response={201: TokenOut})

@@ -6,16 +6,19 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts.models import AVATAR_PURPOSE, User
+        from accounts import hooks
+        from accounts.models import AVATAR_PURPOSE, DataExport, ExportState, User
         from accounts.schemas import UserSummaryOut
         from accounts.selectors import (
+            account_export_section,
             block_exists_between_ids,
             circle_notification_targets,
             circles_for_notifications,
+            data_export_notification_targets,
             user_avatar_visible,
             user_notification_targets,
         )
-        from accounts.services import user_avatar_settled
+        from accounts.services import leaving, user_avatar_settled
         from media.registry import purpose_register
         from notifications import registry
         from notifications.registry import BY_ACTOR, BY_DAY, BY_TARGET, Kind
@@ -50,3 +53,23 @@ class AccountsConfig(AppConfig):
                 Kind("circle_joined", "{actors} joined {target}", group=BY_TARGET),
             ],
         )
+        # "your data export is ready": shown while the export can still be downloaded
+        registry.target_register(
+            "data_export",
+            visible_to=lambda viewer: DataExport.objects.filter(
+                user=viewer, state=ExportState.READY
+            ),
+            describe=data_export_notification_targets,
+            kinds=[
+                Kind("export_ready", "Your {target} is ready to download", to_self=True),
+            ],
+        )
+        # "Download your data": the profile, people and circles open the ZIP
+        hooks.export_sections.register("account", account_export_section, order=0)
+        # account deletion, around the content apps' steps (posts 20, stories 30,
+        # albums 40, messaging 50): circles change hands before any content goes, are
+        # left after it, then every image still owned goes (files first), then exports
+        hooks.account_deleting.register("circles_hand_over", leaving.circles_hand_over, order=10)
+        hooks.account_deleting.register("circles_leave", leaving.circles_leave_all, order=80)
+        hooks.account_deleting.register("images", leaving.owned_images_purge, order=90)
+        hooks.account_deleting.register("exports", leaving.exports_purge, order=95)

@@ -70,3 +70,41 @@ class Sections:
 # (circle=, viewer=): the circle page's sections below its header (posts registers its
 # posts, albums its albums, messaging the group chat with its unread count)
 circle_sections = Sections("circle_sections")
+
+
+class Named:
+    """Named functions that apps above accounts register, run in `order` (then name).
+    Names are recorded as work is done (account deletion resumes after the last one
+    done), so a name must not change once released."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._entries: dict[str, tuple[int, Callable]] = {}
+
+    def register(self, entry: str, function: Callable, *, order: int) -> Callable:
+        self._entries[entry] = (order, function)
+        return function
+
+    def unregister(self, entry: str) -> None:
+        self._entries.pop(entry, None)
+
+    def items(self) -> list[tuple[str, Callable]]:
+        ranked = sorted(self._entries.items(), key=lambda e: (e[1][0], e[0]))
+        return [(entry, function) for entry, (_, function) in ranked]
+
+    def __repr__(self) -> str:
+        return f"<Named {self.name}: {len(self._entries)} registered>"
+
+
+# (user=): an account is being deleted. Each step removes what its app holds of the
+# person — their content, their marks on others' content (counts kept right) — and must
+# be idempotent: an interrupted deletion runs a step again until it is recorded done.
+# Files need not be removed here: accounts removes every image the person owns (files,
+# then rows) after these steps, and the user row with whatever cascades last.
+account_deleting = Named("account_deleting")
+
+# (user=, archive=) -> {"title", "items": [dict]} | None: an app's part of "Download your
+# data" (accounts.exports.ExportArchive): what the person made or received, read with the
+# app's own visibility rules; photos through archive.photo(image) (a rendition, never the
+# original), which returns the path inside the ZIP to put in the item.
+export_sections = Named("export_sections")

@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
+from django.urls import reverse
 from ninja import Schema
 from pydantic import Field, model_serializer
 
@@ -228,3 +229,38 @@ class MyInviteOut(Schema):
     @staticmethod
     def resolve_id(obj) -> str:
         return str(obj.pk)
+
+
+# --- leaving --------------------------------------------------------------------------
+
+
+class DataExportOut(Schema):
+    """A "Download your data" export: its progress while pending or running; once
+    ready, download_url (only its owner may fetch it) until expires_at."""
+
+    id: str
+    state: Literal["pending", "running", "ready", "failed"]
+    percent: int
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime | None
+    size: int | None
+    photo_count: int
+    download_url: str | None
+
+    @staticmethod
+    def resolve_id(export) -> str:
+        return str(export.pk)
+
+    @staticmethod
+    def resolve_download_url(export) -> str | None:
+        if export.state != "ready":
+            return None
+        return reverse("accounts:export_download", args=[export.pk])
+
+
+class AccountDeleteIn(Schema):
+    password: str = Field("", max_length=4096)
+    # the second factor, once two-factor sign-in lands (accounts.services.leaving)
+    code: str | None = Field(None, max_length=64)

@@ -40,6 +40,8 @@ from accounts.models import (
     Circle,
     CircleInvite,
     CircleMembership,
+    DataExport,
+    ExportState,
     Follow,
     FollowRequest,
     User,
@@ -471,3 +473,104 @@ def circles_for_notifications(viewer) -> QuerySet[Circle]:
     mine = Circle.objects.with_member(viewer).values("pk")
     invited = CircleInvite.objects.filter(invitee=viewer).values("circle_id")
     return Circle.objects.filter(Q(pk__in=mine) | Q(pk__in=invited))
+
+
+# --- leaving: data exports ------------------------------------------------------------
+
+
+def data_export_latest(*, user: User) -> DataExport | None:
+    """The person's newest export (its state and percent while building, its download
+    while ready); others' exports are never found."""
+    if _is_anonymous(user):
+        return None
+    return DataExport.objects.filter(user=user).order_by("-created_at").first()
+
+
+def data_export_get_downloadable(*, viewer, export_id) -> DataExport:
+    """A ready, unexpired export of viewer's own; anything else (someone else's, expired,
+    unfinished, a malformed id) is not found."""
+    if _is_anonymous(viewer):
+        raise Http404
+    export = DataExport.objects.filter(
+        pk=uuid_or_404(export_id),
+        user=viewer,
+        state=ExportState.READY,
+        expires_at__gt=timezone.now(),
+    ).first()
+    if export is None:
+        raise Http404
+    return export
+
+
+def data_export_notification_targets(viewer, ids) -> dict:
+    """An export's notification links to settings, where it is downloaded."""
+    url = reverse("accounts:settings") + "#your-data"
+    found = DataExport.objects.filter(pk__in=ids, user=viewer).values_list("pk", flat=True)
+    return {pk: NotificationTarget(label="data export", url=url) for pk in found}
+
+
+def _stamp(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def account_export_section(*, user: User, archive) -> dict:
+    """accounts' part of the export: the profile with its avatar, the people the person
+    follows and who follow them, follow requests both ways, blocks, and circles."""
+    profile = {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "bio": user.bio,
+        "private_account": user.is_private,
+        "joined": _stamp(user.date_joined),
+        "photos": [archive.photo(user.avatar, folder="avatar")] if user.avatar_id else [],
+    }
+    items = [{"kind": "profile", **profile}]
+    for follow in Follow.objects.filter(follower=user).select_related("following"):
+        items.append(
+            {
+                "kind": "following",
+                "username": follow.following.username,
+                "since": _stamp(follow.created_at),
+            }
+        )
+    for follow in Follow.objects.filter(following=user).select_related("follower"):
+        items.append(
+            {
+                "kind": "follower",
+                "username": follow.follower.username,
+                "since": _stamp(follow.created_at),
+            }
+        )
+    for ask in FollowRequest.objects.filter(Q(requester=user) | Q(target=user)).select_related(
+        "requester", "target"
+    ):
+        mine = ask.requester_id == user.pk
+        items.append(
+            {
+                "kind": "follow request sent" if mine else "follow request received",
+                "username": (ask.target if mine else ask.requester).username,
+                "since": _stamp(ask.created_at),
+            }
+        )
+    for block in Block.objects.filter(blocker=user).select_related("blocked"):
+        items.append(
+            {
+                "kind": "blocked",
+                "username": block.blocked.username,
+                "since": _stamp(block.created_at),
+            }
+        )
+    for membership in CircleMembership.objects.filter(user=user).select_related("circle__owner"):
+        circle = membership.circle
+        items.append(
+            {
+                "kind": "circle",
+                "circle": circle.name,
+                "description": circle.description,
+                "owner": circle.owner.username,
+                "role": membership.role,
+                "member_since": _stamp(membership.created_at),
+            }
+        )
+    return {"title": "Profile, people and circles", "items": items}

@@ -9,7 +9,7 @@
 
 from django.urls import path
 
-from accounts.views import auth, circles, people
+from accounts.views import auth, circles, leaving, people
 
 app_name = "accounts"
 
@@ -33,6 +33,10 @@ urlpatterns = [
     path("settings/", people.settings_page, name="settings"),
     path("settings/tokens/", people.token_create, name="token_create"),
     path("settings/tokens/<uuid:token_id>/revoke/", people.token_revoke, name="token_revoke"),
+    path("settings/export/", leaving.export_start, name="export_start"),
+    path("settings/export/status/", leaving.export_status, name="export_status"),
+    path("export/<uuid:export_id>/download/", leaving.export_download, name="export_download"),
+    path("delete/", leaving.account_delete, name="delete"),
     path("requests/", people.follow_requests, name="requests"),
     path(f"{R}approve/", people.follow_request_approve, name="request_approve"),
     path(f"{R}decline/", people.follow_request_decline, name="request_decline"),

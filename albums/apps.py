@@ -9,7 +9,11 @@ class AlbumsConfig(AppConfig):
         from accounts import hooks
         from albums import services
         from albums.models import IMAGE_PURPOSE, Album
-        from albums.selectors import album_image_visible, album_notification_targets
+        from albums.selectors import (
+            album_image_visible,
+            album_notification_targets,
+            albums_export_section,
+        )
         from albums.views import circle_albums_section
         from media.registry import purpose_register
         from notifications.registry import BY_ACTOR, BY_TARGET, Kind, target_register
@@ -33,3 +37,6 @@ class AlbumsConfig(AppConfig):
                 Kind("album_like", "{actors} liked your album {target}", group=BY_TARGET),
             ],
         )
+        # leaving: albums in the export; the person's photos and albums go with them
+        hooks.export_sections.register("albums", albums_export_section, order=40)
+        hooks.account_deleting.register("albums", services.albums_account_deleting, order=40)

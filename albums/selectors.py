@@ -155,3 +155,36 @@ def album_notification_targets(viewer, ids) -> dict:
             thumbnail=media_url_for_id(thumb, "thumbnail", "jpeg") if thumb else None,
         )
     return found
+
+
+def albums_export_section(*, user, archive) -> dict:
+    """albums' part of "Download your data": the albums the person owns or added photos
+    to that they may still see, each with the photos they added."""
+    albums = (
+        Album.objects.visible_to(user)
+        .filter(Q(owner=user) | Q(items__added_by=user))
+        .distinct()
+        .select_related("circle")
+        .order_by("created_at")
+    )
+    mine = Prefetch(
+        "items",
+        queryset=AlbumItem.objects.filter(added_by=user)
+        .select_related("image")
+        .order_by("position"),
+        to_attr="added",
+    )
+    items = [
+        {
+            "kind": "album",
+            "id": str(album.pk),
+            "title": album.title,
+            "description": album.description,
+            "yours": album.owner_id == user.pk,
+            "circle": album.circle.name if album.circle_id else None,
+            "created_at": album.created_at.isoformat(),
+            "photos": [archive.photo(item.image, folder="photos/albums") for item in album.added],
+        }
+        for album in albums.prefetch_related(mine)
+    ]
+    return {"title": "Albums", "items": items}

@@ -10,7 +10,7 @@ move sees the other's result and the order stays one total order.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import Http404
 
 from accounts.models import Circle, CircleMembership, User
@@ -33,7 +33,7 @@ from albums.selectors import album_abilities, albums_with_details
 from circles.errors import ApiError
 from circles.ids import uuid_or_404
 from media.models import Image, ImageState
-from media.services import images_accept, images_delete
+from media.services import images_accept, images_delete, images_purge
 from notifications.services import notification_create_on_commit, notification_remove
 from posts.models import Post, PostStatus, Visibility
 
@@ -431,3 +431,20 @@ def cover_crop_centered(*, image: Image, aspect: str) -> dict:
         return {"x": (1 - width) / 2, "y": 0, "width": width, "height": 1}
     height = image_ratio / ratio
     return {"x": 0, "y": (1 - height) / 2, "width": 1, "height": height}
+
+
+def albums_account_deleting(*, user: User) -> None:
+    """accounts.hooks.account_deleting: the photos the person uploaded into any album go
+    (now: a circle would otherwise keep them when they leave it), their personal albums
+    go, and a circle's albums they made pass to the circle's owner — or go, when the
+    circle had nobody else. Safe to run again."""
+    going = Album.objects.filter(
+        Q(kind=AlbumKind.PERSONAL) | Q(circle__owner=user), owner=user
+    ).values("pk")
+    uploads = Image.objects.filter(purpose=IMAGE_PURPOSE).filter(
+        Q(owner=user) | Q(album_items__album__in=going)
+    )
+    images_purge(images_to_purge=uploads.distinct())
+    Album.objects.filter(pk__in=going).delete()
+    for album in Album.objects.filter(owner=user).select_related("circle"):
+        Album.objects.filter(pk=album.pk).update(owner=album.circle.owner_id)

@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
     # removes their rows, views and files
     "stories-cleanup": {"task": "stories.cleanup", "schedule": 600.0},
     "notifications-prune": {"task": "notifications.prune", "schedule": 3600.0},
+    # data exports are kept 7 days: this removes their files and rows after
+    "data-exports-cleanup": {"task": "accounts.data_exports_cleanup", "schedule": 3600.0},
+    # an account deletion whose worker was lost resumes from its last recorded step
+    "account-deletions-resume": {"task": "accounts.account_deletions_resume", "schedule": 600.0},
 }
 
 

@@ -388,6 +388,8 @@ _RATE_DEFAULTS = {
     "feed": "60/m",
     "message": "120/m",
     "album_photos": "60/h",  # batches of up to 20 photos into albums
+    "export": "5/h",  # "Download your data" requests per person (refused ones too)
+    "account_delete": "5/h",  # account deletion attempts per person (wrong passwords too)
 }
 RATELIMIT_RATES = {
     name: env.str(f"RATELIMIT_{name.upper()}", default=default)

@@ -182,6 +182,16 @@ def images_delete(*, images_to_delete) -> None:
         enqueue_on_commit(tasks.files_delete_task, keys)
 
 
+def images_purge(*, images_to_purge) -> int:
+    """Delete images' files now, then their rows: for a task that must finish what it
+    started (account deletion). A storage failure raises StorageUnavailable before any
+    row went, so a retry finds the files again; deleting twice is harmless."""
+    images = list(images_to_purge)
+    files_delete(keys=[key for image in images for key in image.storage_keys()])
+    Image.objects.filter(pk__in=[image.pk for image in images]).delete()
+    return len(images)
+
+
 def files_delete(*, keys: list[str]) -> None:
     storage.media_delete(keys)
 

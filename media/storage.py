@@ -5,7 +5,7 @@ pipeline retries and the API answers with 503."""
 import hashlib
 import secrets
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseRedirect
 from django.utils.cache import get_conditional_response
@@ -95,3 +95,52 @@ def media_response(key: str, fmt: str, *, request=None):
     response = FileResponse(handle, content_type=CONTENT_TYPES[fmt])
     response["ETag"] = etag
     return response
+
+
+# --- files that are not images (a data export's ZIP) ----------------------------------
+
+
+def file_key(prefix: str, suffix: str) -> str:
+    """A new random key under prefix, chosen (and recorded) before anything is written."""
+    return _random_key(prefix, suffix)
+
+
+def stream_save(key: str, readable) -> str:
+    """Write a file-like object (read() in pieces, never seeked) to key without holding
+    it whole: local disk copies it chunk by chunk, S3 uploads it in multipart parts."""
+    try:
+        return default_storage.save(key, File(readable, name=key.rsplit("/", 1)[-1]))
+    except Exception as exc:
+        raise StorageUnavailable(f"could not write {key}") from exc
+
+
+def media_chunks(key: str, size: int = 256 * 1024):
+    """The bytes at key, piece by piece (one piece in memory at a time)."""
+    try:
+        with default_storage.open(key, "rb") as handle:
+            while piece := handle.read(size):
+                yield piece
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        raise StorageUnavailable(f"could not read {key}") from exc
+
+
+def download_response(key: str, *, content_type: str, filename: str):
+    """A checked download: a signed, short-lived S3 URL that names the file, or the file
+    streamed from local disk as an attachment."""
+    if hasattr(default_storage, "bucket_name"):
+        return HttpResponseRedirect(
+            default_storage.url(
+                key,
+                parameters={
+                    "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                    "ResponseContentType": content_type,
+                },
+            )
+        )
+    try:
+        handle = default_storage.open(key, "rb")
+    except OSError as exc:
+        raise StorageUnavailable(f"could not read {key}") from exc
+    return FileResponse(handle, content_type=content_type, as_attachment=True, filename=filename)

@@ -37,3 +37,6 @@ class MessagingConfig(AppConfig):
             describe=conversation_notification_targets,
             kinds=[Kind("group_added", "{actors} added you to {target}", group=BY_ACTOR)],
         )
+        # leaving: conversations in the export; messages become "deleted account"
+        hooks.export_sections.register("messages", selectors.messages_export_section, order=50)
+        hooks.account_deleting.register("messages", services.messages_account_deleting, order=50)

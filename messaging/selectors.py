@@ -238,7 +238,7 @@ def conversation_title(conversation: Conversation, *, viewer) -> str:
         return conversation.circle.name
     others = [p.user for p in conversation.participants.all() if p.user_id != viewer.pk]
     if not others:
-        return "Just you"
+        return "Deleted account" if conversation.kind == ConversationKind.DIRECT else "Just you"
     names = [user.name for user in others[:3]]
     more = len(others) - len(names)
     return ", ".join(names) + (f" and {more} more" if more else "")
@@ -485,3 +485,47 @@ def conversation_notification_targets(viewer, ids) -> dict:
             url=reverse_with_id("messaging:conversation", "conversation_id", conversation_id),
         )
     return found
+
+
+def messages_export_section(*, user, archive) -> dict:
+    """messaging's part of "Download your data": every message of the conversations the
+    person may read (Conversation.objects.readable_by) that they have not deleted for
+    themselves — theirs and the others', which they received — with the photos in them."""
+    conversations = (
+        Conversation.objects.readable_by(user)
+        .select_related("circle")
+        .prefetch_related(
+            Prefetch("participants", queryset=Participant.objects.select_related("user"))
+        )
+        .annotate(
+            my_cleared_seq=Subquery(
+                Participant.objects.filter(conversation=OuterRef("pk"), user=user).values(
+                    "cleared_seq"
+                )[:1]
+            )
+        )
+    )
+    items = []
+    for conversation in conversations:
+        title = conversation_title(conversation, viewer=user)
+        history = (
+            Message.objects.filter(
+                conversation=conversation, seq__gt=conversation.my_cleared_seq or 0
+            )
+            .select_related("sender", "image")
+            .order_by("seq")
+        )
+        for message in history.iterator(chunk_size=500):
+            items.append(
+                {
+                    "conversation": title,
+                    "conversation_id": str(conversation.pk),
+                    "from": message.sender.username,
+                    "sent_at": message.created_at.isoformat(),
+                    "text": message.content,
+                    "photos": [archive.photo(message.image, folder="photos/messages")]
+                    if message.image_id
+                    else [],
+                }
+            )
+    return {"title": "Messages", "items": items}

@@ -60,6 +60,9 @@ class Kind:
     # {target} the target's label
     text: str
     group: str = BY_TARGET
+    # a notice from the system about the person's own thing (their export is ready):
+    # actor and recipient are the same person, which other kinds never notify
+    to_self: bool = False
 
 
 @dataclass(frozen=True)

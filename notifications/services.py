@@ -43,14 +43,17 @@ def notification_create(
 ) -> Notification | None:
     """Notify recipient that actor did `kind` to the target (of the kind's registered
     type); source_id is what of actor's undoes it when removed (a comment). Returns the
-    group notified, or None when there is nothing to notify: your own action, a block
+    group notified, or None when there is nothing to notify: your own action (unless
+    the kind is a notice `to_self`), a block
     either way, or the same actor + kind + target within the last hour (a like, unlike,
     like again notifies once: the unlike's inactive row comes back, the count with it).
     """
     definition, target_type = registry.kind_get(kind)
     if definition is None:
         raise ImproperlyConfigured(f"notification kind {kind!r} is not registered")
-    if actor.pk == recipient.pk or registry.people.blocked_between(actor.pk, recipient.pk):
+    if actor.pk == recipient.pk and not definition.to_self:
+        return None
+    if actor.pk != recipient.pk and registry.people.blocked_between(actor.pk, recipient.pk):
         return None
     now = timezone.now()
     with transaction.atomic():

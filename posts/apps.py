@@ -16,7 +16,8 @@ class PostsConfig(AppConfig):
             post_notification_targets,
             user_posts_count,
         )
-        from posts.services import interactions_remove, post_image_settled
+        from posts.selectors.export import posts_export_section
+        from posts.services import interactions_remove, post_image_settled, posts_account_deleting
         from posts.views import circle_posts_section
 
         # a post photo: seen by whoever may see its post; its post publishes when it's ready
@@ -54,3 +55,6 @@ class PostsConfig(AppConfig):
         )
         # the circle page's posts section: newest first, growing as you scroll
         hooks.circle_sections.register("posts", circle_posts_section, order=10)
+        # leaving: the person's posts and marks in their export, and gone with the account
+        hooks.export_sections.register("posts", posts_export_section, order=20)
+        hooks.account_deleting.register("posts", posts_account_deleting, order=20)

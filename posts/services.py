@@ -341,3 +341,32 @@ def comment_unlike(*, user: User, comment: Comment) -> tuple[bool, int]:
             Comment.objects.filter(pk=comment.pk).update(like_count=F("like_count") - 1)
             notification_remove(actor=user, kind="comment_like", target_id=comment.pk)
     return False, Comment.objects.values_list("like_count", flat=True).get(pk=comment.pk)
+
+
+# --- account deletion -----------------------------------------------------------------
+
+
+def posts_account_deleting(*, user: User) -> None:
+    """accounts.hooks.account_deleting: the person's posts go (their photos go with every
+    other image of theirs, files first, in accounts' last steps), and their likes,
+    comments (with the replies under them), comment likes and bookmarks on others' posts
+    go with every count kept right. Safe to run again."""
+    for post in Post.objects.filter(author=user):
+        inbox.post_removed(post)
+        post.delete()
+    likes = Like.objects.filter(user=user).select_for_update(of=("self",))
+    liked = list(likes.values_list("pk", "post_id"))
+    Like.objects.filter(pk__in=[pk for pk, _ in liked]).delete()
+    for _, post_id in liked:
+        Post.objects.filter(pk=post_id).update(like_count=F("like_count") - 1)
+    comment_likes = CommentLike.objects.filter(user=user).select_for_update(of=("self",))
+    liked_comments = list(comment_likes.values_list("pk", "comment_id"))
+    CommentLike.objects.filter(pk__in=[pk for pk, _ in liked_comments]).delete()
+    for _, comment_id in liked_comments:
+        Comment.objects.filter(pk=comment_id).update(like_count=F("like_count") - 1)
+    theirs = Comment.objects.filter(author=user).select_related("post")
+    for comment in theirs.filter(parent__isnull=True):  # threads first, replies with them
+        comment_delete(comment=comment, actor=user)
+    for comment in theirs.filter(parent__isnull=False):
+        comment_delete(comment=comment, actor=user)
+    Bookmark.objects.filter(user=user).delete()

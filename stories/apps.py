@@ -6,15 +6,18 @@ class StoriesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts import hooks as account_hooks
         from media.registry import purpose_register
         from notifications.registry import BY_TARGET, Kind, target_register
         from posts import hooks
         from stories.models import IMAGE_PURPOSE, Story
         from stories.selectors import (
+            stories_export_section,
             story_image_visible,
             story_list_for_tray,
             story_notification_targets,
         )
+        from stories.services import stories_account_deleting
 
         # a story photo: seen by whoever may see its story (Story.objects.visible_to);
         # nothing to do when it is settled — the story shows to others once it is ready
@@ -30,3 +33,6 @@ class StoriesConfig(AppConfig):
             describe=story_notification_targets,
             kinds=[Kind("story_reply", "{actors} replied to your {target}", group=BY_TARGET)],
         )
+        # leaving: live stories in the export; the person's stories and views go with them
+        account_hooks.export_sections.register("stories", stories_export_section, order=30)
+        account_hooks.account_deleting.register("stories", stories_account_deleting, order=30)

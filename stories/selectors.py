@@ -382,3 +382,24 @@ def story_notification_targets(viewer, ids) -> dict:
         )
         for story_id, image_id in Story.objects.filter(pk__in=ids).values_list("pk", "image_id")
     }
+
+
+def stories_export_section(*, user, archive) -> dict:
+    """stories' part of "Download your data": the person's stories still live (expired
+    ones are gone from every path, files included), each with its photo."""
+    items = [
+        {
+            "kind": "story",
+            "id": str(story.pk),
+            "created_at": story.created_at.isoformat(),
+            "expires_at": story.expires_at.isoformat(),
+            "audience": story.audience,
+            "circle": story.circle.name if story.circle_id else None,
+            "photos": [archive.photo(story.image, folder="photos/stories")],
+        }
+        for story in Story.objects.active()
+        .filter(author=user)
+        .select_related("image", "circle")
+        .order_by("created_at")
+    ]
+    return {"title": "Stories", "items": items}

@@ -138,3 +138,14 @@ def stories_cleanup(*, batch: int = CLEANUP_BATCH) -> int:
             Image.objects.filter(pk__in=[image.pk for image in images]).delete()
         removed += len(expired)
         logger.info("stories cleanup: removed %d expired stories", len(expired))
+
+
+def stories_account_deleting(*, user: User) -> None:
+    """accounts.hooks.account_deleting: the person's stories go with their views (their
+    photos with every other image of theirs, after), and their views of others' stories.
+    Safe to run again."""
+    stories = list(Story.objects.filter(author=user).values_list("pk", "image__updated_at"))
+    Story.objects.filter(author=user).delete()
+    StoryView.objects.filter(viewer=user).delete()
+    keys = [cards.image_key(pk, updated_at) for pk, updated_at in stories]
+    transaction.on_commit(lambda: cache.delete_many(keys))  # the tray's copies

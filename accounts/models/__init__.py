@@ -1,4 +1,5 @@
-"""Accounts' tables, by sub-domain: users and tokens, the social graph, circles."""
+"""Accounts' tables, by sub-domain: users and tokens, the social graph, circles, and
+leaving (data exports, account deletion, held usernames)."""
 
 from accounts.models.circles import (
     CIRCLE_MAX_PEOPLE,
@@ -10,6 +11,14 @@ from accounts.models.circles import (
     CircleRole,
 )
 from accounts.models.graph import Block, BlockQuerySet, Follow, FollowRequest, FollowState
+from accounts.models.leaving import (
+    EXPORT_KEEP,
+    USERNAME_HOLD,
+    AccountDeletion,
+    DataExport,
+    ExportState,
+    UsernameHold,
+)
 from accounts.models.users import (
     AVATAR_PURPOSE,
     RESERVED_USERNAMES,
@@ -23,6 +32,12 @@ from accounts.models.users import (
 )
 
 __all__ = [
+    "EXPORT_KEEP",
+    "USERNAME_HOLD",
+    "AccountDeletion",
+    "DataExport",
+    "ExportState",
+    "UsernameHold",
     "AVATAR_PURPOSE",
     "CIRCLE_MAX_PEOPLE",
     "RESERVED_USERNAMES",

@@ -1,5 +1,6 @@
 """Every write about accounts, by sub-domain: users.py (registration, sessions, profile,
-tokens), graph.py (follows, requests, blocks), circles.py. Import them from here:
+tokens), graph.py (follows, requests, blocks), circles.py, leaving.py (data export,
+account deletion). Import them from here:
 `from accounts import services; services.follow_create(...)`. Pages, the API and admin
 call these; they decide, the edges translate.
 
@@ -37,10 +38,20 @@ from accounts.services.graph import (
     follow_request_decline,
     follower_remove,
 )
+from accounts.services.leaving import (
+    account_delete_request,
+    account_delete_run,
+    account_deletions_resume,
+    account_reauthenticate,
+    data_export_build,
+    data_export_request,
+    data_exports_cleanup,
+)
 from accounts.services.users import (
     TICKET_TTL_SECONDS,
     api_token_create,
     api_token_revoke,
+    deleted_account,
     realtime_ticket_create,
     realtime_ticket_redeem,
     user_authenticate,
@@ -60,6 +71,14 @@ from accounts.services.users import (
 )
 
 __all__ = [
+    "account_delete_request",
+    "account_delete_run",
+    "account_deletions_resume",
+    "account_reauthenticate",
+    "data_export_build",
+    "data_export_request",
+    "data_exports_cleanup",
+    "deleted_account",
     "TICKET_TTL_SECONDS",
     "api_token_create",
     "api_token_revoke",

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import (
     AVATAR_PURPOSE,
@@ -18,6 +19,7 @@ from accounts.models import (
     Follow,
     FollowRequest,
     User,
+    UsernameHold,
     hash_token,
     validate_username,
 )
@@ -60,6 +62,13 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
         user.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    # a held name says so even while its account is still being deleted ("taken")
+    held_until = _held_until(user.username) if user.username else None
+    if held_until:
+        errors["username"] = [
+            "That username belonged to an account deleted recently; it can be taken again "
+            f"from {held_until:%-d %B %Y}."
+        ]
     if "email" not in errors and User.objects.filter(email__iexact=user.email).exists():
         errors["email"] = ["That email is already registered."]
     try:
@@ -76,6 +85,29 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
         if User.objects.filter(username=user.username).exists():
             raise ValidationError({"username": ["That username is taken."]}) from exc
         raise ValidationError({"email": ["That email is already registered."]}) from exc
+    return user
+
+
+def _held_until(username: str):
+    hold = UsernameHold.objects.filter(username=username, until__gt=timezone.now()).first()
+    return hold.until if hold else None
+
+
+DELETED_USERNAME = "deleted-account"  # outside USERNAME_PATTERN: nobody can register it
+
+
+def deleted_account() -> User:
+    """The one stand-in sender of messages whose author deleted their account: inactive
+    (no profile, no sign-in), shown as "Deleted account"."""
+    user, _ = User.objects.get_or_create(
+        username=DELETED_USERNAME,
+        defaults={
+            "email": "deleted-account@invalid",
+            "display_name": "Deleted account",
+            "is_active": False,
+            "password": "!",  # an unusable password, as set_unusable_password() writes
+        },
+    )
     return user
 
 

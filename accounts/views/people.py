@@ -181,20 +181,24 @@ def profile_edit(request):
     return render_page(request, template, {"form": form}, status=status, headers=headers)
 
 
-def _settings_page(request, *, form=None, raw_token=None, status=200):
+def settings_page_render(
+    request, *, form=None, raw_token=None, export_message="", status=200, headers=None
+):
     context = {
         "tokens": selectors.api_token_list_for_user(user=request.user),
         "form": form or TokenForm(),
         "raw_token": raw_token,
+        "export": selectors.data_export_latest(user=request.user),
+        "message": export_message,
     }
-    return render(request, "accounts/settings.html", context, status=status)
+    return render_page(request, "accounts/settings.html", context, status=status, headers=headers)
 
 
 @login_required
 @never_cache
 @require_GET
 def settings_page(request):
-    return _settings_page(request)
+    return settings_page_render(request)
 
 
 @never_cache
@@ -203,9 +207,9 @@ def token_create(request):
     """The raw token is in this answer only (never stored, never shown again)."""
     form = TokenForm(request.POST)
     if not form.is_valid():
-        return _settings_page(request, form=form, status=400)
+        return settings_page_render(request, form=form, status=400)
     _, raw = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
-    return _settings_page(request, raw_token=raw, status=201)
+    return settings_page_render(request, raw_token=raw, status=201)
 
 
 @page_action

@@ -32,6 +32,7 @@ from messaging.services.messages import (
     message_image_settled,
     message_rate_check,
     message_send,
+    messages_account_deleting,
     reaction_add,
     reaction_remove,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "message_image_settled",
     "message_rate_check",
     "message_send",
+    "messages_account_deleting",
     "participant_events_resume",
     "participant_events_stop",
     "presence_announce",

@@ -7,17 +7,20 @@ import unicodedata
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django_ratelimit.exceptions import Ratelimited
 
 from accounts.models import User
+from accounts.services import deleted_account
 from circles.errors import ApiError
 from circles.ids import uuid_or_404
 from circles.ratelimits import enforce
 from circles.realtime import conversation_group, publish_on_commit
-from media.services import images_accept
+from media.models import Image
+from media.services import images_accept, images_purge
 from messaging import events
 from messaging.models import (
     CLIENT_ID_MAX,
@@ -286,3 +289,22 @@ def reaction_remove(*, user: User, message_id, emoji: str) -> list[dict]:
             _publish_reactions(message)
         counts = reaction_counts([message.pk], viewer=user).get(message.pk, [])
     return reactions_for_viewer(counts, viewer_id=user.pk)
+
+
+def messages_account_deleting(*, user: User) -> None:
+    """accounts.hooks.account_deleting: the person's messages stay in the others'
+    conversations as "deleted account" — sender the one stand-in, text and photo gone,
+    client id made unique under it —, their reactions go, and conversations nobody else
+    is in go whole. Safe to run again."""
+    images_purge(images_to_purge=Image.objects.filter(owner=user, purpose=IMAGE_PURPOSE))
+    Message.objects.filter(sender=user).update(
+        sender=deleted_account(),
+        content="",
+        story=None,
+        client_id=Cast("id", output_field=CharField()),
+    )
+    Reaction.objects.filter(user=user).delete()
+    others = Participant.objects.filter(conversation=OuterRef("pk")).exclude(user=user)
+    Conversation.objects.filter(participants__user=user, circle__isnull=True).exclude(
+        Exists(others)
+    ).delete()
