@@ -64,6 +64,9 @@ def csrf(request):
 
 @auth_router.post("/register", auth=None, response={201: UserOut})
 def register(request, payload: RegisterIn):
+    """`invite_token` (beyond API.md): the token of an invitation link, required when the
+    instance is invite-only; an unknown, used, expired or withdrawn one answers 400 on
+    that field and counts against a limit."""
     user = services.user_register(request=request, **payload.dict())
     return Status(201, selectors.user_get_profile(username=user.username, viewer=user))
 
@@ -71,9 +74,14 @@ def register(request, payload: RegisterIn):
 @auth_router.post("/login", auth=LoginCsrf(), response=UserOut)
 def login(request, payload: LoginIn):
     """Starts a session. Failed tries are limited per username and address and per
-    address (429 + Retry-After; circles.ratelimits)."""
+    address (429 + Retry-After; circles.ratelimits). An account with two-factor sign-in
+    also needs `otp_code` (beyond API.md): without it 400 `two_factor_required`, a wrong
+    or reused one 400 `invalid_otp_code`, under their own limit."""
     user = services.user_login(
-        request=request, username=payload.username, password=payload.password
+        request=request,
+        username=payload.username,
+        password=payload.password,
+        otp_code=payload.otp_code,
     )
     return selectors.user_get_profile(username=user.username, viewer=user)
 
@@ -105,8 +113,13 @@ def me_avatar(request, image: File[UploadedFile]):
 
 @auth_router.post("/tokens", auth=None, response={201: TokenOut})
 def token_create(request, payload: TokenIn):
+    """For an account with two-factor sign-in, `otp_code` too (beyond API.md): a token is
+    only made after the second factor (400 `two_factor_required` / `invalid_otp_code`)."""
     user = services.user_authenticate(
-        request=request, username=payload.username, password=payload.password
+        request=request,
+        username=payload.username,
+        password=payload.password,
+        otp_code=payload.otp_code,
     )
     token, raw = services.api_token_create(user=user, name=payload.name)
     return Status(201, {"id": str(token.pk), "token": raw})

@@ -77,11 +77,15 @@ class RegisterIn(Schema):
     email: str = Field(max_length=254)
     password: str = Field(max_length=4096)
     display_name: str = Field("", max_length=60)
+    # beyond API.md: the invitation link's token (required when the instance is invite-only)
+    invite_token: str = Field("", max_length=100)
 
 
 class LoginIn(Schema):
     username: str = Field(max_length=254)
     password: str = Field(max_length=4096)
+    # beyond API.md: required for an account with two-factor sign-in
+    otp_code: str = Field("", max_length=32)
 
 
 class ProfileIn(Schema):
@@ -94,6 +98,8 @@ class TokenIn(Schema):
     username: str = Field(max_length=254)
     password: str = Field(max_length=4096)
     name: str = Field("", max_length=60)
+    # beyond API.md: required for an account with two-factor sign-in
+    otp_code: str = Field("", max_length=32)
 
 
 class TokenOut(Schema):

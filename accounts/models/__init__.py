@@ -1,4 +1,5 @@
-"""Accounts' tables, by sub-domain: users and tokens, the social graph, circles."""
+"""Accounts' tables, by sub-domain: users and tokens, the social graph, circles,
+invitations."""
 
 from accounts.models.circles import (
     CIRCLE_MAX_PEOPLE,
@@ -10,6 +11,7 @@ from accounts.models.circles import (
     CircleRole,
 )
 from accounts.models.graph import Block, BlockQuerySet, Follow, FollowRequest, FollowState
+from accounts.models.invitations import Invitation, InvitationQuerySet, InvitationState
 from accounts.models.users import (
     AVATAR_PURPOSE,
     RESERVED_USERNAMES,
@@ -40,6 +42,9 @@ __all__ = [
     "Follow",
     "FollowRequest",
     "FollowState",
+    "Invitation",
+    "InvitationQuerySet",
+    "InvitationState",
     "User",
     "UserQuerySet",
     "hash_token",
