@@ -126,7 +126,12 @@ def two_factor_disable(request):
     form = TwoFactorDisableForm(request.POST)
     if form.is_valid():
         try:
-            services.two_factor_disable(request=request, user=request.user, **form.cleaned_data)
+            services.two_factor_disable(
+                request=request,
+                user=request.user,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data["otp_code"],
+            )
             messages.success(request, "Two-factor sign-in is off.")
             return redirect("accounts:two_factor")
         except REFUSALS as exc:
