@@ -36,6 +36,8 @@ def _secret_groups(device) -> str:
 
 # --- two-factor sign-in ----------------------------------------------------------------
 
+DISABLE_IDS = "disable_%s"  # two forms on one page each have an otp_code field
+
 
 def _two_factor_page(request, *, status=200, headers=None, **context):
     user = request.user
@@ -43,7 +45,7 @@ def _two_factor_page(request, *, status=200, headers=None, **context):
     context = {
         "enabled": enabled,
         "codes_left": selectors.recovery_codes_left(user=user) if enabled else 0,
-        "disable_form": TwoFactorDisableForm(),
+        "disable_form": TwoFactorDisableForm(auto_id=DISABLE_IDS),
         "codes_form": CodeForm(),
         "staff_required": user.is_staff and settings.TWO_FACTOR_REQUIRED_FOR_STAFF,
         **context,
@@ -123,7 +125,7 @@ def recovery_codes_regenerate(request):
 @never_cache
 @page_action
 def two_factor_disable(request):
-    form = TwoFactorDisableForm(request.POST)
+    form = TwoFactorDisableForm(request.POST, auto_id=DISABLE_IDS)
     if form.is_valid():
         try:
             services.two_factor_disable(
