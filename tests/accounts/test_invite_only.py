@@ -5,9 +5,11 @@ kept out, and invitations are single use, expiring, revocable and limited."""
 import re
 import uuid
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
@@ -412,3 +414,18 @@ def test_two_registrations_with_one_link_make_one_account(user, invite_only):
         )
     assert "already been used" in str(refused.value)
     assert sorted(User.objects.values_list("username", flat=True)) == ["alice", "first"]
+
+
+def test_the_operators_command_prints_a_working_link(client, user, invite_only):
+    out, err = StringIO(), StringIO()
+    call_command(
+        "invite_create", url="https://circles.example/", note="Sam", stdout=out, stderr=err
+    )
+    link = out.getvalue().strip()
+    assert link.startswith("https://circles.example/accounts/register/")
+    assert "Works once" in err.getvalue()
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert _register(client, token).status_code == 201
+    assert Invitation.objects.get(note="Sam").created_by is None
+    with pytest.raises(CommandError):
+        call_command("invite_create", by="nobody", stdout=out, stderr=err)
