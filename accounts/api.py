@@ -9,6 +9,7 @@ create no session and use no cookie, so API clients call them without CSRF.
 
 from django.conf import settings
 from django.middleware.csrf import get_token
+from django.urls import reverse
 from ninja import File, Query, Router, Status, UploadedFile
 from ninja.security import APIKeyCookie
 
@@ -20,6 +21,9 @@ from accounts.schemas import (
     CirclePatchIn,
     FollowRequestOut,
     FollowStateOut,
+    InvitationCreatedOut,
+    InvitationIn,
+    InvitationOut,
     LoginIn,
     MemberOut,
     MyInviteOut,
@@ -51,6 +55,7 @@ followers_router = Router(tags=["users"])
 follow_requests_router = Router(tags=["users"])
 blocks_router = Router(tags=["users"])
 circles_router = Router(tags=["circles"])
+invitations_router = Router(tags=["invitations"])
 
 
 # --- auth and account -----------------------------------------------------------------
@@ -128,6 +133,34 @@ def token_create(request, payload: TokenIn):
 @auth_router.delete("/tokens/{token_id}", response={204: None})
 def token_delete(request, token_id: str):
     services.api_token_revoke(user=request.auth, token_id=token_id)
+    return Status(204, None)
+
+
+@invitations_router.get("", response=Page[InvitationOut])
+def invitation_list(request, page: Query[PageParams]):
+    """The invitations you made, newest first, with their state and who used each (not
+    in API.md)."""
+    return selectors.invitation_list_for_user(
+        user=request.auth, cursor=page.cursor, limit=page.limit
+    )
+
+
+@invitations_router.post("", response={201: InvitationCreatedOut})
+def invitation_create(request, payload: InvitationIn):
+    """A single-use link to register, valid INVITATION_DAYS (7); `token` and `link` are in
+    this answer only. 20 a day (429). Not in API.md."""
+    invitation, raw = services.invitation_create(
+        created_by=request.auth, note=payload.note, request=request
+    )
+    invitation.state, invitation.token = "pending", raw
+    invitation.link = request.build_absolute_uri(reverse("accounts:register_invited", args=[raw]))
+    return Status(201, invitation)
+
+
+@invitations_router.delete("/{invitation_id}", response={204: None})
+def invitation_revoke(request, invitation_id: str):
+    """Withdraw one of your invitations that is not used yet (not in API.md)."""
+    services.invitation_revoke(user=request.auth, invitation_id=invitation_id)
     return Status(204, None)
 
 

@@ -234,3 +234,33 @@ class MyInviteOut(Schema):
     @staticmethod
     def resolve_id(obj) -> str:
         return str(obj.pk)
+
+
+# --- invitations (beyond API.md) -------------------------------------------------------
+
+
+class InvitationIn(Schema):
+    note: str = Field("", max_length=60)
+
+
+class InvitationOut(Schema):
+    """An invitation you made: its state now and who used it."""
+
+    id: str
+    note: str
+    state: Literal["pending", "used", "expired", "revoked"]
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    used_by: UserSummaryOut | None
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return str(obj.pk)
+
+
+class InvitationCreatedOut(InvitationOut):
+    """The new invitation with its link and token: shown this once (stored hashed)."""
+
+    token: str
+    link: str

@@ -104,18 +104,18 @@ def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:
 
 # --- invitations and two-factor sign-in -------------------------------------------------
 
-INVITATIONS_SHOWN = 50
 
-
-def invitation_list_for_user(*, user: User) -> list[Invitation]:
-    """The invitations user made, newest first (the latest INVITATIONS_SHOWN), each with
-    who used it and its `state` now (pending, used, expired, revoked): one query."""
+def invitation_list_for_user(
+    *, user: User, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """The invitations user made, newest first, each with who used it (joined) and its
+    `state` now (pending, used, expired, revoked): one query a page."""
     rows = Invitation.objects.filter(created_by=user).select_related("used_by")
-    invitations = list(rows.order_by("-created_at")[:INVITATIONS_SHOWN])
+    page = paginate(rows, cursor=cursor, limit=limit)
     now = timezone.now()
-    for invitation in invitations:
+    for invitation in page.items:
         invitation.state = invitation.state_at(now)
-    return invitations
+    return page
 
 
 def two_factor_setup_device(*, user: User) -> TOTPDevice | None:

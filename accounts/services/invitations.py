@@ -51,22 +51,25 @@ def invitation_revoke(*, user: User, invitation_id) -> None:
         raise Http404
 
 
-def invitation_take(*, request, token: str) -> Invitation:
-    """The usable invitation behind token, locked for the current transaction (two
-    registrations with one link end in one account). Anything else — unknown, used,
-    expired, revoked — raises ValidationError on `invite_token` and counts against the
-    "invite" limit (Ratelimited when over); a usable one gives its try back."""
+def _usable_or_refused(request, rows, token: str) -> Invitation:
+    """The pending invitation behind token in rows; anything else raises ValidationError
+    on `invite_token`, counted against the "invite" limit (a usable one gives its try
+    back)."""
     attempt = invitation_attempt(request)
-    invitation = (
-        Invitation.objects.select_for_update()
-        .filter(token_hash=hash_token((token or "").strip()))
-        .first()
-    )
+    invitation = rows.filter(token_hash=hash_token((token or "").strip())).first()
     state = invitation.state_at(timezone.now()) if invitation is not None else None
     if state != InvitationState.PENDING:
         raise ValidationError({FIELD: [REFUSED[state]]})
     attempt.give_back()
     return invitation
+
+
+def invitation_take(*, request, token: str) -> Invitation:
+    """The usable invitation behind token, locked for the current transaction (two
+    registrations with one link end in one account). Anything else — unknown, used,
+    expired, revoked — raises ValidationError on `invite_token` and counts against the
+    "invite" limit (Ratelimited when over)."""
+    return _usable_or_refused(request, Invitation.objects.select_for_update(), token)
 
 
 def invitation_use(*, invitation: Invitation, user: User) -> None:
@@ -79,9 +82,4 @@ def invitation_use(*, invitation: Invitation, user: User) -> None:
 def invitation_check(*, request, token: str) -> None:
     """Whether token is a usable invitation, before a form is filled in (the page that
     opens an invitation link): refused and counted as invitation_take, nothing locked."""
-    attempt = invitation_attempt(request)
-    invitation = Invitation.objects.filter(token_hash=hash_token((token or "").strip())).first()
-    state = invitation.state_at(timezone.now()) if invitation is not None else None
-    if state != InvitationState.PENDING:
-        raise ValidationError({FIELD: [REFUSED[state]]})
-    attempt.give_back()
+    _usable_or_refused(request, Invitation.objects.all(), token)

@@ -197,7 +197,7 @@ def _settings_page(
         "form": form or TokenForm(),
         "raw_token": raw_token,
         "two_factor_on": services.two_factor_enabled(request.user),
-        "invitations": selectors.invitation_list_for_user(user=request.user),
+        "invitations": selectors.invitation_list_for_user(user=request.user, limit=50).items,
         "invitation_form": invitation_form or InvitationForm(),
         "invitation_link": invitation_link,
         "invitation_days": settings.INVITATION_DAYS,

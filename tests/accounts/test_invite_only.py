@@ -429,3 +429,27 @@ def test_the_operators_command_prints_a_working_link(client, user, invite_only):
     assert Invitation.objects.get(note="Sam").created_by is None
     with pytest.raises(CommandError):
         call_command("invite_create", by="nobody", stdout=out, stderr=err)
+
+
+def test_invitations_api_create_list_revoke(client_for, user, other_user, invite_only):
+    member, anonymous = client_for(user), client_for()
+    member.get("/api/v1/auth/csrf")
+    csrf = {"HTTP_X_CSRFTOKEN": member.cookies["csrftoken"].value}
+    made = member.post(
+        "/api/v1/invitations", {"note": "For Ola"}, content_type="application/json", **csrf
+    )
+    assert made.status_code == 201
+    body = made.json()
+    assert body["state"] == "pending" and body["used_by"] is None
+    assert body["link"] == f"http://testserver/accounts/register/{body['token']}/"
+    assert _register(anonymous, body["token"], username="ola").status_code == 201
+
+    listed = member.get("/api/v1/invitations").json()
+    assert [(i["note"], i["state"], i["used_by"]["username"]) for i in listed["items"]] == [
+        ("For Ola", "used", "ola")
+    ]
+    assert "token" not in listed["items"][0]
+    used = f"/api/v1/invitations/{body['id']}"
+    assert member.delete(used, **csrf).status_code == 404  # used: cannot be taken back
+    assert client_for(other_user).get("/api/v1/invitations").json()["items"] == []
+    assert anonymous.get("/api/v1/invitations").status_code == 401
