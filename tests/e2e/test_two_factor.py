@@ -68,6 +68,17 @@ def test_enrol_then_sign_in_with_password_and_code(page, browser, live_server_ur
     assert "/accounts/login/" in page.url  # not signed in between the two steps
     log_in_with_code(page, "tova", app_code(secret, steps_ahead=1))  # the next code
     assert "Hello, Tova" in page.locator("main").inner_text()
+
+    # her settings: two-factor on, and an invitation link made for a friend
+    page.goto("/accounts/settings/")
+    assert "Two-factor sign-in (on)" in page.locator("main").inner_text()
+    page.get_by_label("Who is it for?").fill("For Sam")
+    page.get_by_role("button", name="Create invitation link").click()
+    link = page.get_by_label("Invitation link")
+    link.wait_for()
+    assert "/accounts/register/" in link.input_value()
+    assert page.locator(".invitation-row", has_text="For Sam").is_visible()
+    page.screenshot(path=f"{SHOTS}/settings-invitations-phone.png", full_page=True)
     assert page.console_errors == []
 
     # a desktop: a recovery code instead of the app's code, then the two-factor page
