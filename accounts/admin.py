@@ -17,6 +17,7 @@ from accounts.models import (
     CircleMembership,
     Follow,
     FollowRequest,
+    Invitation,
     User,
 )
 from accounts.services import user_ban, user_delete, user_password_changed
@@ -130,3 +131,21 @@ class CircleAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     autocomplete_fields = ("owner",)
     inlines = [CircleMembershipInline, CircleInviteInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read only: links are made on the settings page or by `manage.py invite_create`
+    (the token is shown once and stored hashed), and withdrawn by the member who made
+    them."""
+
+    list_display = ("note", "created_by", "created_at", "expires_at", "used_by", "revoked_at")
+    search_fields = ("note", "created_by__username", "used_by__username")
+    list_select_related = ("created_by", "used_by")
+    readonly_fields = [field.name for field in Invitation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -10,6 +10,7 @@ create no session and use no cookie, so API clients call them without CSRF.
 from django.conf import settings
 from django.http import Http404
 from django.middleware.csrf import get_token
+from django.urls import reverse
 from ninja import File, Query, Router, Status, UploadedFile
 from ninja.security import APIKeyCookie
 
@@ -23,6 +24,9 @@ from accounts.schemas import (
     DataExportOut,
     FollowRequestOut,
     FollowStateOut,
+    InvitationCreatedOut,
+    InvitationIn,
+    InvitationOut,
     LoginIn,
     MemberOut,
     MyInviteOut,
@@ -54,6 +58,7 @@ followers_router = Router(tags=["users"])
 follow_requests_router = Router(tags=["users"])
 blocks_router = Router(tags=["users"])
 circles_router = Router(tags=["circles"])
+invitations_router = Router(tags=["invitations"])
 
 
 # --- auth and account -----------------------------------------------------------------
@@ -67,6 +72,9 @@ def csrf(request):
 
 @auth_router.post("/register", auth=None, response={201: UserOut})
 def register(request, payload: RegisterIn):
+    """`invite_token` (beyond API.md): the token of an invitation link, required when the
+    instance is invite-only; an unknown, used, expired or withdrawn one answers 400 on
+    that field and counts against a limit."""
     user = services.user_register(request=request, **payload.dict())
     return Status(201, selectors.user_get_profile(username=user.username, viewer=user))
 
@@ -74,9 +82,14 @@ def register(request, payload: RegisterIn):
 @auth_router.post("/login", auth=LoginCsrf(), response=UserOut)
 def login(request, payload: LoginIn):
     """Starts a session. Failed tries are limited per username and address and per
-    address (429 + Retry-After; circles.ratelimits)."""
+    address (429 + Retry-After; circles.ratelimits). An account with two-factor sign-in
+    also needs `otp_code` (beyond API.md): without it 400 `two_factor_required`, a wrong
+    or reused one 400 `invalid_otp_code`, under their own limit."""
     user = services.user_login(
-        request=request, username=payload.username, password=payload.password
+        request=request,
+        username=payload.username,
+        password=payload.password,
+        otp_code=payload.otp_code,
     )
     return selectors.user_get_profile(username=user.username, viewer=user)
 
@@ -108,11 +121,12 @@ def me_avatar(request, image: File[UploadedFile]):
 
 @auth_router.delete("/me", response={204: None})
 def me_delete(request, payload: AccountDeleteIn):
-    """Delete your account: `{password, code?}` (code: the second factor once enabled).
+    """Delete your account: `{password, otp_code?}` (otp_code: the second factor, needed
+    when two-factor sign-in is on).
     Signed out everywhere at once, tokens revoked; everything you own is removed by a
     task. Wrong or missing password: 400, nothing changed; attempts are limited (429)."""
     services.account_delete_request(
-        user=request.auth, password=payload.password, code=payload.code, request=request
+        user=request.auth, password=payload.password, otp_code=payload.otp_code, request=request
     )
     services.user_logout(request=request)
     return Status(204, None)
@@ -137,8 +151,13 @@ def me_export(request):
 
 @auth_router.post("/tokens", auth=None, response={201: TokenOut})
 def token_create(request, payload: TokenIn):
+    """For an account with two-factor sign-in, `otp_code` too (beyond API.md): a token is
+    only made after the second factor (400 `two_factor_required` / `invalid_otp_code`)."""
     user = services.user_authenticate(
-        request=request, username=payload.username, password=payload.password
+        request=request,
+        username=payload.username,
+        password=payload.password,
+        otp_code=payload.otp_code,
     )
     token, raw = services.api_token_create(user=user, name=payload.name)
     return Status(201, {"id": str(token.pk), "token": raw})
@@ -147,6 +166,34 @@ def token_create(request, payload: TokenIn):
 @auth_router.delete("/tokens/{token_id}", response={204: None})
 def token_delete(request, token_id: str):
     services.api_token_revoke(user=request.auth, token_id=token_id)
+    return Status(204, None)
+
+
+@invitations_router.get("", response=Page[InvitationOut])
+def invitation_list(request, page: Query[PageParams]):
+    """The invitations you made, newest first, with their state and who used each (not
+    in API.md)."""
+    return selectors.invitation_list_for_user(
+        user=request.auth, cursor=page.cursor, limit=page.limit
+    )
+
+
+@invitations_router.post("", response={201: InvitationCreatedOut})
+def invitation_create(request, payload: InvitationIn):
+    """A single-use link to register, valid INVITATION_DAYS (7); `token` and `link` are in
+    this answer only. 20 a day (429). Not in API.md."""
+    invitation, raw = services.invitation_create(
+        created_by=request.auth, note=payload.note, request=request
+    )
+    invitation.state, invitation.token = "pending", raw
+    invitation.link = request.build_absolute_uri(reverse("accounts:register_invited", args=[raw]))
+    return Status(201, invitation)
+
+
+@invitations_router.delete("/{invitation_id}", response={204: None})
+def invitation_revoke(request, invitation_id: str):
+    """Withdraw one of your invitations that is not used yet (not in API.md)."""
+    services.invitation_revoke(user=request.auth, invitation_id=invitation_id)
     return Status(204, None)
 
 

@@ -65,6 +65,14 @@ class RegisterForm(RefusalsMixin, forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+    # from the invitation link (a hidden field) or pasted (invite-only, no link)
+    invite_token = forms.CharField(
+        label="Invitation code",
+        max_length=100,
+        required=False,
+        help_text="The last part of the invitation link a member sent you.",
+        widget=_text(autocomplete="off", autocapitalize="none", spellcheck="false"),
+    )
 
     def clean(self):
         data = super().clean()
@@ -73,7 +81,7 @@ class RegisterForm(RefusalsMixin, forms.Form):
         return data
 
     def service_kwargs(self) -> dict:
-        keys = ("username", "email", "password", "display_name")
+        keys = ("username", "email", "password", "display_name", "invite_token")
         return {key: self.cleaned_data[key] for key in keys}
 
 
@@ -84,6 +92,50 @@ class LoginForm(RefusalsMixin, forms.Form):
     )
     password = forms.CharField(
         strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+def _code_field(**kwargs):
+    attrs = {
+        "autocomplete": "one-time-code",
+        "autocapitalize": "none",
+        "spellcheck": "false",
+        "inputmode": "text",  # recovery codes have letters
+    }
+    return forms.CharField(max_length=32, widget=_text(**attrs), **kwargs)
+
+
+class CodeForm(RefusalsMixin, forms.Form):
+    """A second-factor code: the authenticator's six digits (or a recovery code)."""
+
+    otp_code = _code_field(
+        label="Code",
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+    )
+
+
+class ConfirmCodeForm(RefusalsMixin, forms.Form):
+    otp_code = _code_field(
+        label="Code from the app", help_text="The 6 digits it shows for Circles right now."
+    )
+
+
+class TwoFactorDisableForm(RefusalsMixin, forms.Form):
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    otp_code = _code_field(
+        label="Code", help_text="From your authenticator app, or a recovery code."
+    )
+
+
+class InvitationForm(RefusalsMixin, forms.Form):
+    note = forms.CharField(
+        label="Who is it for?",
+        max_length=60,
+        required=False,
+        help_text="Optional, for your list: only you see it.",
+        widget=_text(autocomplete="off"),
     )
 
 

@@ -78,11 +78,15 @@ class RegisterIn(Schema):
     email: str = Field(max_length=254)
     password: str = Field(max_length=4096)
     display_name: str = Field("", max_length=60)
+    # beyond API.md: the invitation link's token (required when the instance is invite-only)
+    invite_token: str = Field("", max_length=100)
 
 
 class LoginIn(Schema):
     username: str = Field(max_length=254)
     password: str = Field(max_length=4096)
+    # beyond API.md: required for an account with two-factor sign-in
+    otp_code: str = Field("", max_length=32)
 
 
 class ProfileIn(Schema):
@@ -95,6 +99,8 @@ class TokenIn(Schema):
     username: str = Field(max_length=254)
     password: str = Field(max_length=4096)
     name: str = Field("", max_length=60)
+    # beyond API.md: required for an account with two-factor sign-in
+    otp_code: str = Field("", max_length=32)
 
 
 class TokenOut(Schema):
@@ -262,5 +268,35 @@ class DataExportOut(Schema):
 
 class AccountDeleteIn(Schema):
     password: str = Field("", max_length=4096)
-    # the second factor, once two-factor sign-in lands (accounts.services.leaving)
-    code: str | None = Field(None, max_length=64)
+    # the second factor, for accounts with two-factor sign-in (accounts.services.leaving)
+    otp_code: str | None = Field(None, max_length=64)
+
+
+# --- invitations (beyond API.md) -------------------------------------------------------
+
+
+class InvitationIn(Schema):
+    note: str = Field("", max_length=60)
+
+
+class InvitationOut(Schema):
+    """An invitation you made: its state now and who used it."""
+
+    id: str
+    note: str
+    state: Literal["pending", "used", "expired", "revoked"]
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    used_by: UserSummaryOut | None
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return str(obj.pk)
+
+
+class InvitationCreatedOut(InvitationOut):
+    """The new invitation with its link and token: shown this once (stored hashed)."""
+
+    token: str
+    link: str

@@ -32,6 +32,8 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import hooks
 from accounts.models import (
@@ -44,6 +46,7 @@ from accounts.models import (
     ExportState,
     Follow,
     FollowRequest,
+    Invitation,
     User,
     hash_token,
 )
@@ -99,6 +102,31 @@ def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:
 
 
 # --- the rules ------------------------------------------------------------------------
+
+
+# --- invitations and two-factor sign-in -------------------------------------------------
+
+
+def invitation_list_for_user(
+    *, user: User, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> PageResult:
+    """The invitations user made, newest first, each with who used it (joined) and its
+    `state` now (pending, used, expired, revoked): one query a page."""
+    rows = Invitation.objects.filter(created_by=user).select_related("used_by")
+    page = paginate(rows, cursor=cursor, limit=limit)
+    now = timezone.now()
+    for invitation in page.items:
+        invitation.state = invitation.state_at(now)
+    return page
+
+
+def two_factor_setup_device(*, user: User) -> TOTPDevice | None:
+    """The authenticator user is setting up (not confirmed yet), if any."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+
+
+def recovery_codes_left(*, user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 def _is_anonymous(viewer) -> bool:

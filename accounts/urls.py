@@ -1,6 +1,7 @@
 """Accounts routes, in three groups mounted by circles/urls.py:
 
-- `urlpatterns` (namespace "accounts") under /accounts/: sign-in, passwords, settings,
+- `urlpatterns` (namespace "accounts") under /accounts/: sign-in (and its two-factor
+  step), registration (and by invitation), passwords, settings, invitations, two-factor,
   follow/block actions, the request inbox, the blocked list;
 - `circle_urls` (namespace "circles") under /circles/;
 - `people_urls`: a person's follower lists, which posts/urls.py puts beside the profile
@@ -9,7 +10,7 @@
 
 from django.urls import path
 
-from accounts.views import auth, circles, leaving, people
+from accounts.views import auth, circles, leaving, people, security
 
 app_name = "accounts"
 
@@ -18,7 +19,9 @@ R = "requests/<uuid:request_id>/"
 
 urlpatterns = [
     path("register/", auth.register, name="register"),
+    path("register/<str:token>/", auth.register, name="register_invited"),
     path("login/", auth.login, name="login"),
+    path("login/code/", auth.login_code, name="login_code"),
     path("logout/", auth.logout, name="logout"),
     path("password/", auth.password_change, name="password_change"),
     path("password/reset/", auth.password_reset, name="password_reset"),
@@ -37,6 +40,21 @@ urlpatterns = [
     path("settings/export/status/", leaving.export_status, name="export_status"),
     path("export/<uuid:export_id>/download/", leaving.export_download, name="export_download"),
     path("delete/", leaving.account_delete, name="delete"),
+    path("settings/invitations/", people.invitation_create, name="invitation_create"),
+    path(
+        "settings/invitations/<uuid:invitation_id>/revoke/",
+        people.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("two-factor/", security.two_factor, name="two_factor"),
+    path("two-factor/start/", security.two_factor_setup_start, name="two_factor_start"),
+    path("two-factor/setup/", security.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/disable/", security.two_factor_disable, name="two_factor_disable"),
+    path(
+        "two-factor/recovery-codes/",
+        security.recovery_codes_regenerate,
+        name="recovery_codes_regenerate",
+    ),
     path("requests/", people.follow_requests, name="requests"),
     path(f"{R}approve/", people.follow_request_approve, name="request_approve"),
     path(f"{R}decline/", people.follow_request_decline, name="request_decline"),

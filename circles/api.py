@@ -56,6 +56,7 @@ def _mount_routers() -> None:
         circles_router,
         follow_requests_router,
         followers_router,
+        invitations_router,
         realtime_router,
         users_router,
     )
@@ -69,6 +70,7 @@ def _mount_routers() -> None:
 
     api.add_router("/auth", auth_router)
     api.add_router("/realtime", realtime_router)
+    api.add_router("/invitations", invitations_router)
     api.add_router("/media", media_router)
     api.add_router("/posts", posts_router)
     api.add_router("/comments", comments_router)

@@ -179,3 +179,17 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+class NoIndexMiddleware:
+    """`X-Robots-Tag: noindex, nofollow` on every response (pages carry the meta tag
+    too, and /robots.txt disallows everything): a site for a circle of friends is never
+    meant to be found through a search engine, invite-only or not."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
+        return response

@@ -9,7 +9,8 @@ Two kinds:
   comments, feeds, messages — and reset emails. Redis down: the cache (circles/cache.py)
   answers a miss, and with RATELIMIT_FAIL_OPEN an unknown count lets the request through:
   a limit is a guard, and must not take pages or the API down with Redis.
-- `login_attempt()` and `registration_attempt()` for credentials, which must hold while
+- `login_attempt()`, `registration_attempt()`, `invitation_attempt()` and
+  `second_factor_attempt()` for credentials, which must hold while
   Redis is down: their counters fall back to this process's memory (per process, so a
   few processes allow a few times the rate — still a limit). An attempt is counted
   before the password is checked, so concurrent guesses cannot slip past the count, and
@@ -187,6 +188,27 @@ def registration_attempt(request) -> Attempt:
     if not settings.RATELIMIT_ENABLE:
         return Attempt()
     return count_attempt([("register", _client_ip(request))])
+
+
+def invitation_attempt(request) -> Attempt:
+    """Count a registration's invitation token from the request's address; give it back
+    when the token was a usable invitation. Unknown, used, expired and revoked tokens use
+    the limit ("invite"), so links cannot be tried in bulk."""
+    if not settings.RATELIMIT_ENABLE:
+        return Attempt()
+    return count_attempt([("invite", _client_ip(request))])
+
+
+def second_factor_attempt(request, user_id) -> Attempt:
+    """Count a second-factor code (authenticator or recovery code) for a person, per
+    (person, address) and per person from anywhere; give it back when the code was right.
+    Held in the process while Redis is down, like sign-in. Someone must know the password
+    to get here, so the per-person cap ("otp_user") is a lock on guessing the code, not
+    a way for strangers to lock the owner out."""
+    if not settings.RATELIMIT_ENABLE:
+        return Attempt()
+    ip = _client_ip(request)
+    return count_attempt([("otp", f"{user_id}|{ip}"), ("otp_user", str(user_id))])
 
 
 def ratelimited_view(request, exception):

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "channels",
     "ninja",
     "django_prometheus",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "media",
     "notifications",
     "accounts",
@@ -71,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "circles.middleware.RequestIdMiddleware",
+    # X-Robots-Tag: noindex on every response (robots.txt disallows everything too)
+    "circles.middleware.NoIndexMiddleware",
     # outside everything that may answer early (the text guard, size limits, errors)
     "circles.middleware.ContentSecurityPolicyMiddleware",
     "circles.middleware.ClientIpMiddleware",
@@ -86,6 +91,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # views marked @accepts_bearer_token (the media view) take the API's bearer token too
     "accounts.middleware.BearerTokenMiddleware",
+    # INVITE_ONLY: anonymous requests reach only the sign-in, invitation and reset pages
+    "accounts.middleware.AnonymousWallMiddleware",
+    # TWO_FACTOR_REQUIRED_FOR_STAFF: staff without a second factor enrol before /admin/
+    "accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # a Ratelimited raised by a page becomes RATELIMIT_VIEW's 429 with Retry-After
@@ -251,6 +260,24 @@ MEDIA_URL = "/media-files/"  # never routed: media is served through checked vie
 MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=600)
 STATIC_ROOT = VAR_DIR / "static"
 
+# --- Invitations and two-factor sign-in ---------------------------------------------------
+# Invite-only: registration needs an invitation link from a member or the operator, and
+# anonymous visitors reach nothing but the sign-in, registration-by-invitation and
+# password-reset pages (accounts.middleware.AnonymousWallMiddleware). Off in the embedded
+# defaults (`make run`), on in docker-compose.yml.
+INVITE_ONLY = env.bool("INVITE_ONLY", default=False)
+# How long a new invitation link works.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+# Staff without a confirmed authenticator are sent to enrol before they can use /admin/.
+TWO_FACTOR_REQUIRED_FOR_STAFF = env.bool("TWO_FACTOR_REQUIRED_FOR_STAFF", default=False)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Circles")
+# One limit on codes, ours (circles.ratelimits.second_factor_attempt: counted in Redis
+# across processes, held in the process while Redis is down); django-otp's own per-device
+# back-off (1, 2, 4 … s after each failure) is off so the two never disagree.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+
 # --- Notifications ----------------------------------------------------------------------
 # The hourly prune (notifications.prune) removes read ones older than this, unread older
 # than that.
@@ -390,6 +417,10 @@ _RATE_DEFAULTS = {
     "album_photos": "60/h",  # batches of up to 20 photos into albums
     "export": "5/h",  # "Download your data" requests per person (refused ones too)
     "account_delete": "5/h",  # account deletion attempts per person (wrong passwords too)
+    "invite": "10/h",  # failed invitation tokens (unknown, used, expired, revoked) per address
+    "invite_create": "20/d",  # invitation links a person creates
+    "otp": "5/m",  # failed second-factor codes per (person, address)
+    "otp_user": "20/h",  # failed second-factor codes per person, from anywhere
 }
 RATELIMIT_RATES = {
     name: env.str(f"RATELIMIT_{name.upper()}", default=default)

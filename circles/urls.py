@@ -14,10 +14,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     # the shell's badges: they read every app's counts, so the view is on the top floor
     path("accounts/badges/", shell.nav_badges, name="nav_badges"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
+    path("admin/login/", views.admin_login, name="admin_login"),  # the site's, with 2FA
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api(?:/.*)?$", api_not_found),

@@ -5,6 +5,7 @@ counts read every app, so they live on the top floor (messaging.shell)."""
 import sys
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles import finders
 from django.db import OperationalError
 from django.http import HttpResponse
@@ -48,3 +49,16 @@ def service_worker(request):
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says."""
     return redirect(static("img/favicon.ico"), permanent=True)
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def robots_txt(request):
+    """Every crawler is asked to stay out of everything (see NoIndexMiddleware)."""
+    return HttpResponse("User-agent: *\nDisallow: /\n", content_type="text/plain")
+
+
+def admin_login(request):
+    """The admin's own sign-in form would skip the second factor: everyone signs in
+    through the site's sign-in, then comes back."""
+    return redirect_to_login(request.GET.get("next") or "/admin/")

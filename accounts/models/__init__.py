@@ -1,5 +1,5 @@
-"""Accounts' tables, by sub-domain: users and tokens, the social graph, circles, and
-leaving (data exports, account deletion, held usernames)."""
+"""Accounts' tables, by sub-domain: users and tokens, the social graph, circles,
+invitations, and leaving (data exports, account deletion, held usernames)."""
 
 from accounts.models.circles import (
     CIRCLE_MAX_PEOPLE,
@@ -11,6 +11,7 @@ from accounts.models.circles import (
     CircleRole,
 )
 from accounts.models.graph import Block, BlockQuerySet, Follow, FollowRequest, FollowState
+from accounts.models.invitations import Invitation, InvitationQuerySet, InvitationState
 from accounts.models.leaving import (
     EXPORT_KEEP,
     USERNAME_HOLD,
@@ -55,6 +56,9 @@ __all__ = [
     "Follow",
     "FollowRequest",
     "FollowState",
+    "Invitation",
+    "InvitationQuerySet",
+    "InvitationState",
     "User",
     "UserQuerySet",
     "hash_token",

@@ -1,6 +1,7 @@
 """Every write about accounts, by sub-domain: users.py (registration, sessions, profile,
-tokens), graph.py (follows, requests, blocks), circles.py, leaving.py (data export,
-account deletion). Import them from here:
+tokens), two_factor.py (signing in, the second factor), invitations.py, graph.py
+(follows, requests, blocks), circles.py, leaving.py (data export, account deletion).
+Import them from here:
 `from accounts import services; services.follow_create(...)`. Pages, the API and admin
 call these; they decide, the edges translate.
 
@@ -38,6 +39,11 @@ from accounts.services.graph import (
     follow_request_decline,
     follower_remove,
 )
+from accounts.services.invitations import (
+    invitation_check,
+    invitation_create,
+    invitation_revoke,
+)
 from accounts.services.leaving import (
     account_delete_request,
     account_delete_run,
@@ -47,6 +53,20 @@ from accounts.services.leaving import (
     data_export_request,
     data_exports_cleanup,
 )
+from accounts.services.two_factor import (
+    recovery_codes_regenerate,
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_enabled,
+    two_factor_login_begin,
+    two_factor_login_complete,
+    two_factor_login_pending,
+    two_factor_setup_start,
+    two_factor_verify,
+    user_authenticate,
+    user_login,
+    user_login_start,
+)
 from accounts.services.users import (
     TICKET_TTL_SECONDS,
     api_token_create,
@@ -54,14 +74,13 @@ from accounts.services.users import (
     deleted_account,
     realtime_ticket_create,
     realtime_ticket_redeem,
-    user_authenticate,
     user_avatar_set,
     user_avatar_settled,
     user_ban,
+    user_check_password,
     user_create,
     user_credentials_end,
     user_delete,
-    user_login,
     user_logout,
     user_password_changed,
     user_password_set,
@@ -101,16 +120,30 @@ __all__ = [
     "follow_request_cancel",
     "follow_request_decline",
     "follower_remove",
+    "invitation_check",
+    "invitation_create",
+    "invitation_revoke",
     "realtime_ticket_create",
     "realtime_ticket_redeem",
+    "recovery_codes_regenerate",
+    "two_factor_confirm",
+    "two_factor_disable",
+    "two_factor_enabled",
+    "two_factor_login_begin",
+    "two_factor_login_complete",
+    "two_factor_login_pending",
+    "two_factor_setup_start",
+    "two_factor_verify",
     "user_authenticate",
     "user_avatar_settled",
     "user_avatar_set",
+    "user_check_password",
     "user_ban",
     "user_create",
     "user_credentials_end",
     "user_delete",
     "user_login",
+    "user_login_start",
     "user_logout",
     "user_password_changed",
     "user_password_set",

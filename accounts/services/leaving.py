@@ -26,6 +26,7 @@ from accounts.models import (
     UsernameHold,
 )
 from accounts.models.leaving import UNFINISHED_EXPORT
+from accounts.services import two_factor
 from accounts.services.users import user_credentials_end
 from circles.errors import ApiError
 from circles.queue import enqueue_on_commit
@@ -49,18 +50,21 @@ EXPORT_RUNNING_MESSAGE = (
 # --- re-authentication ----------------------------------------------------------------
 
 
-def account_reauthenticate(*, user: User, password: str, code: str | None = None) -> None:
+def account_reauthenticate(
+    *, user: User, password: str, otp_code: str | None = None, request=None
+) -> None:
     """The person at the keyboard proves again that they are the account's owner before
-    an irreversible act. Wrong or missing: 400, nothing changed."""
+    an irreversible act: the password, and the second factor for people who enrolled
+    (checked as the sign-in step checks it: replays refused, under its limit). Wrong or
+    missing: 400, nothing changed."""
     if not password:
         raise ValidationError({"password": ["Enter your password."]})
     if not user.check_password(password):
         raise ApiError(400, "invalid_credentials", "That password is not right.")
-    # --- SECOND FACTOR (issue 22, branch `invite`) -------------------------------------
-    # Once two-factor sign-in lands, verify `code` here for people who enrolled: refuse
-    # a missing, wrong or replayed code with ApiError(400, "invalid_code", ...), exactly
-    # as the sign-in step does. Callers already pass it (pages and API take a `code`).
-    # ------------------------------------------------------------------------------------
+    if two_factor.two_factor_enabled(user):
+        if not otp_code:
+            raise two_factor.two_factor_required_error()
+        two_factor.two_factor_verify(request=request, user=user, code=otp_code)
 
 
 # --- "Download your data" -------------------------------------------------------------
@@ -178,14 +182,14 @@ def data_exports_cleanup(*, now=None) -> int:
 # --- account deletion -----------------------------------------------------------------
 
 
-def account_delete_request(*, user: User, password: str, code: str | None = None, request=None):
+def account_delete_request(*, user: User, password: str, otp_code: str | None = None, request=None):
     """Delete the account once the password (and, later, the second factor) proves it is
     its owner: it stops at once — signed out everywhere, tokens revoked, sockets closed,
     the username held for 30 days — and a task removes everything it owns. Each attempt
     counts against the "account_delete" limit; a refused one changes nothing."""
     if request is not None:
         enforce(request, "account_delete", key=f"user:{user.pk}")
-    account_reauthenticate(user=user, password=password, code=code)
+    account_reauthenticate(user=user, password=password, otp_code=otp_code, request=request)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False

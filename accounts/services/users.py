@@ -3,6 +3,7 @@ and realtime tickets."""
 
 import secrets
 
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
@@ -12,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
+from django_ratelimit.exceptions import Ratelimited
 
 from accounts.models import (
     AVATAR_PURPOSE,
@@ -23,6 +25,7 @@ from accounts.models import (
     hash_token,
     validate_username,
 )
+from accounts.services import invitations
 from circles.errors import ApiError
 from circles.ids import uuid_or_404
 from circles.ratelimits import login_attempt, registration_attempt
@@ -111,36 +114,45 @@ def deleted_account() -> User:
     return user
 
 
-def user_register(*, request, **fields) -> User:
+def user_register(*, request, invite_token: str = "", **fields) -> User:
     """user_create under the registration limit per client address (a refused form does
-    not count); over → Ratelimited (429 + Retry-After)."""
+    not count); over → Ratelimited (429 + Retry-After).
+
+    With an invitation token the invitation is taken first and marked used by the new
+    account in the same transaction; a token that is not a usable invitation refuses the
+    registration (ValidationError on `invite_token`, counted against the "invite" limit)
+    and nothing is created. With INVITE_ONLY on, a token is required."""
     attempt = registration_attempt(request)
     try:
-        return user_create(**fields)
-    except ValidationError:
+        invite_token = (invite_token or "").strip()
+        if settings.INVITE_ONLY and not invite_token:
+            raise ValidationError({invitations.FIELD: [invitations.REQUIRED]})
+        with transaction.atomic():
+            invitation = None
+            if invite_token:
+                invitation = invitations.invitation_take(request=request, token=invite_token)
+            user = user_create(**fields)
+            if invitation is not None:
+                invitations.invitation_use(invitation=invitation, user=user)
+        return user
+    except (ValidationError, Ratelimited):
         attempt.give_back()
         raise
 
 
-def user_authenticate(*, request, username: str, password: str) -> User:
-    """Check credentials under the sign-in limits (circles.ratelimits.login_attempt:
+def user_check_password(*, request, username: str, password: str) -> User:
+    """Check the password under the sign-in limits (circles.ratelimits.login_attempt:
     failures per username and address, per address, and a per-username cap that slows
     down instead of locking out; held in the process while Redis is down); over →
     Ratelimited (429 + Retry-After). A right password gives its attempt back. A wrong
-    password, an unknown user and a banned user all get the same answer."""
+    password, an unknown user and a banned user all get the same answer. The first factor
+    only: two_factor.user_authenticate asks for the second."""
     username = (username or "").strip().lower()
     attempt = login_attempt(request, username)
     user = auth.authenticate(request, username=username, password=password)
     if user is None:
         raise ApiError(400, "invalid_credentials", "Wrong username or password.")
     attempt.give_back()
-    return user
-
-
-def user_login(*, request, username: str, password: str) -> User:
-    """user_authenticate, then start a session (new session key, CSRF token rotated)."""
-    user = user_authenticate(request=request, username=username, password=password)
-    auth.login(request, user)
     return user
 
 

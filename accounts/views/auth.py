@@ -1,20 +1,24 @@
-"""Register, log in, log out, change and reset the password. Sign-in goes through
+"""Register (by invitation on an invite-only instance), log in (with the second step for
+two-factor sign-in), log out, change and reset the password. Sign-in goes through
 accounts.services, so the login rate limit and its single "wrong username or password"
 answer are the same here as in the API."""
+
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
-from accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
+from accounts.forms import CodeForm, LoginForm, PasswordChangeForm, RegisterForm
 from accounts.views.edges import REFUSALS, refusal, render_page, safe_next
 from circles.ratelimits import enforce
 
@@ -23,11 +27,19 @@ from circles.ratelimits import enforce
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
-def register(request):
+def register(request, token=""):
+    """Open, or (INVITE_ONLY) by invitation: the link /accounts/register/<token>/ carries
+    it in a hidden field; without a link the page asks for the invitation code. A link
+    that is not a usable invitation says why, and no form is shown."""
     next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
-    form, status, headers = RegisterForm(request.POST or None), 200, {}
+    form, status, headers = (
+        RegisterForm(request.POST or None, initial={"invite_token": token}),
+        200,
+        {},
+    )
+    invitation_problem = ""
     if form.is_bound:
         status = 400
         if form.is_valid():
@@ -39,7 +51,19 @@ def register(request):
             except REFUSALS as exc:
                 status, message, headers = refusal(exc)
                 form.add_refusal(exc, message)
-    context = {"form": form, "next": safe_next(request)}
+    elif token:
+        try:
+            services.invitation_check(request=request, token=token)
+        except REFUSALS as exc:
+            status, invitation_problem, headers = refusal(exc)
+    context = {
+        "form": form,
+        "next": safe_next(request),
+        "invite_only": settings.INVITE_ONLY,
+        "invited": bool(token),
+        "invitation_problem": invitation_problem,
+        "invitation_days": settings.INVITATION_DAYS,
+    }
     return render_page(request, "accounts/register.html", context, status=status, headers=headers)
 
 
@@ -49,7 +73,8 @@ def register(request):
 @require_http_methods(["GET", "POST"])
 def login(request):
     """Failed tries are limited per username and address and per address (429 +
-    Retry-After; circles.ratelimits)."""
+    Retry-After; circles.ratelimits). A person with two-factor sign-in goes on to the
+    code page, still signed out."""
     next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
@@ -58,13 +83,46 @@ def login(request):
         status = 400
         if form.is_valid():
             try:
-                services.user_login(request=request, **form.cleaned_data)
-                return redirect(next_url)
+                if services.user_login_start(request=request, **form.cleaned_data):
+                    return redirect(next_url)
+                code_page = reverse("accounts:login_code")
+                return redirect(f"{code_page}?{urlencode({'next': next_url})}")
             except REFUSALS as exc:
                 status, message, headers = refusal(exc)
                 form.add_refusal(exc, message)
     context = {"form": form, "next": safe_next(request)}
     return render_page(request, "registration/login.html", context, status=status, headers=headers)
+
+
+@sensitive_post_parameters("otp_code")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code(request):
+    """The second step: the code from the authenticator app (or a recovery code), under
+    its own limit. Only after it is the session signed in."""
+    next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
+    if request.user.is_authenticated:
+        return redirect(next_url)
+    if services.two_factor_login_pending(request=request) is None:
+        if request.method == "POST":
+            messages.error(request, "Your sign-in timed out. Enter your password again.")
+        return redirect_to_login(next_url)
+    form, status, headers = CodeForm(request.POST or None), 200, {}
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            try:
+                services.two_factor_login_complete(
+                    request=request, code=form.cleaned_data["otp_code"]
+                )
+                return redirect(next_url)
+            except REFUSALS as exc:
+                status, message, headers = refusal(exc)
+                form.add_refusal(exc, message)
+    context = {"form": form, "next": safe_next(request)}
+    template = "registration/login_code.html"
+    return render_page(request, template, context, status=status, headers=headers)
 
 
 @require_http_methods(["GET", "POST"])

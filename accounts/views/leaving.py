@@ -60,7 +60,7 @@ def export_download(request, export_id):
     return response
 
 
-@sensitive_post_parameters("password", "code")
+@sensitive_post_parameters("password", "otp_code")
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -73,7 +73,7 @@ def account_delete(request):
             services.account_delete_request(
                 user=request.user,
                 password=request.POST.get("password", ""),
-                code=request.POST.get("code") or None,
+                otp_code=request.POST.get("otp_code") or None,
                 request=request,
             )
         except REFUSALS as exc:
@@ -81,5 +81,9 @@ def account_delete(request):
         else:
             auth.logout(request)
             return render(request, "accounts/deleted.html")
-    context = {"message": message, "settings_url": reverse("accounts:settings")}
+    context = {
+        "message": message,
+        "settings_url": reverse("accounts:settings"),
+        "two_factor_on": services.two_factor_enabled(request.user),
+    }
     return render_page(request, "accounts/delete.html", context, status=status, headers=headers)

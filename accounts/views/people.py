@@ -1,7 +1,9 @@
 """People: follow lists (the profile page itself is posts.views.profile), follow/block
 actions (htmx swaps the follow button in place; without JS each action redirects back),
-the follow-request inbox, the blocked list, edit profile, and settings with API tokens."""
+the follow-request inbox, the blocked list, edit profile, and settings with API tokens
+and invitations."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import selectors, services
-from accounts.forms import ProfileForm, TokenForm
+from accounts.forms import InvitationForm, ProfileForm, TokenForm
 from accounts.views.edges import (
     REFUSALS,
     htmx,
@@ -182,7 +184,15 @@ def profile_edit(request):
 
 
 def settings_page_render(
-    request, *, form=None, raw_token=None, export_message="", status=200, headers=None
+    request,
+    *,
+    form=None,
+    raw_token=None,
+    export_message="",
+    invitation_form=None,
+    invitation_link=None,
+    status=200,
+    headers=None,
 ):
     context = {
         "tokens": selectors.api_token_list_for_user(user=request.user),
@@ -190,6 +200,12 @@ def settings_page_render(
         "raw_token": raw_token,
         "export": selectors.data_export_latest(user=request.user),
         "message": export_message,
+        "two_factor_on": services.two_factor_enabled(request.user),
+        "invitations": selectors.invitation_list_for_user(user=request.user, limit=50).items,
+        "invitation_form": invitation_form or InvitationForm(),
+        "invitation_link": invitation_link,
+        "invitation_days": settings.INVITATION_DAYS,
+        "invite_only": settings.INVITE_ONLY,
     }
     return render_page(request, "accounts/settings.html", context, status=status, headers=headers)
 
@@ -216,4 +232,28 @@ def token_create(request):
 def token_revoke(request, token_id):
     services.api_token_revoke(user=request.user, token_id=token_id)
     messages.success(request, "Token revoked.")
+    return redirect("accounts:settings")
+
+
+# --- invitations ------------------------------------------------------------------------
+
+
+@never_cache
+@page_action
+def invitation_create(request):
+    """The new link is in this answer only (its token is stored hashed)."""
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        return settings_page_render(request, invitation_form=form, status=400)
+    _, raw = services.invitation_create(
+        created_by=request.user, note=form.cleaned_data["note"], request=request
+    )
+    link = request.build_absolute_uri(reverse("accounts:register_invited", args=[raw]))
+    return settings_page_render(request, invitation_link=link, status=201)
+
+
+@page_action
+def invitation_revoke(request, invitation_id):
+    services.invitation_revoke(user=request.user, invitation_id=invitation_id)
+    messages.success(request, "Invitation withdrawn: its link no longer works.")
     return redirect("accounts:settings")

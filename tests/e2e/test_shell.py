@@ -423,6 +423,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
         "/", "/explore/", "/search/?q=el", "/p/new/", "/direct/",
         f"/direct/{world['conversation'].pk}/", "/dana/", "/eli/", f"/p/{post.pk}/",
         "/saved/", "/circles/", "/accounts/requests/", "/accounts/settings/",
+        "/accounts/two-factor/",
     ]  # fmt: skip
     found = {}
     page = open_as(browser, live_server_url, world["dana"], size, color_scheme=scheme)

@@ -3,10 +3,12 @@ leaving: status codes, error bodies, nothing changed on a refusal, limits counte
 
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccountDeletion, DataExport, ExportState, User
 from accounts.services import data_export_build
 from circles import ratelimits
+from tests.accounts.test_two_factor import code_for, enrol
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.leaving.conftest import Api, error_of
 
@@ -69,6 +71,27 @@ def test_delete_api_needs_the_right_password(person):
     assert done.status_code == 204
     assert not User.objects.get(pk=person.pk).is_active
     assert api.get("/auth/me").status_code == 401  # the token went with it
+
+
+def test_delete_needs_the_second_factor_when_enrolled(person, client_for):
+    """With two-factor sign-in on, the password alone does not delete: the code is asked
+    for (API and page), a wrong or replayed one refused, and nothing changes until then."""
+    client = client_for(person)
+    device, _ = enrol(client)
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    device.refresh_from_db()
+    api = Api(person, "token")
+    missing = api._send("delete", "/auth/me", {"password": DEFAULT_PASSWORD})
+    assert missing.status_code == 400 and error_of(missing)["code"] == "two_factor_required"
+    wrong = api._send("delete", "/auth/me", {"password": DEFAULT_PASSWORD, "otp_code": "000000"})
+    assert wrong.status_code == 400 and error_of(wrong)["code"] == "invalid_otp_code"
+    page = client.get(reverse("accounts:delete")).content.decode()
+    assert 'name="otp_code"' in page
+    person.refresh_from_db()
+    assert person.is_active and not AccountDeletion.objects.exists()
+    body = {"password": DEFAULT_PASSWORD, "otp_code": code_for(device)}
+    assert api._send("delete", "/auth/me", body).status_code == 204
+    assert not User.objects.get(pk=person.pk).is_active
 
 
 def test_delete_attempts_count_against_a_limit(person, monkeypatch):
