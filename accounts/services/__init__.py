@@ -47,6 +47,7 @@ from accounts.services.users import (
     user_avatar_set,
     user_avatar_settled,
     user_ban,
+    user_ban_check,
     user_create,
     user_credentials_end,
     user_delete,
@@ -56,6 +57,7 @@ from accounts.services.users import (
     user_password_set,
     user_register,
     user_sessions_end,
+    user_unban,
     user_update,
 )
 
@@ -88,6 +90,7 @@ __all__ = [
     "user_avatar_settled",
     "user_avatar_set",
     "user_ban",
+    "user_ban_check",
     "user_create",
     "user_credentials_end",
     "user_delete",
@@ -97,5 +100,6 @@ __all__ = [
     "user_password_set",
     "user_register",
     "user_sessions_end",
+    "user_unban",
     "user_update",
 ]
