@@ -1,8 +1,7 @@
 from django.contrib import admin, messages
-
-from posts import services
 from django.db.models import Count
 
+from posts import services
 from posts.models import (
     Bookmark,
     Comment,
