@@ -30,7 +30,10 @@ from posts.models import (
     PostImage,
 )
 from stories.models import Story, StoryView
+from tests.accounts.conftest import list_queries, media_storage
 from tests.factories import UserFactory
+
+__all__ = ["list_queries", "media_storage"]  # fixtures shared with accounts' tests
 
 # A private message's text: no admin page may ever show it.
 SECRET = "the-password-to-the-boathouse-is-marmalade"
