@@ -51,7 +51,7 @@ def staff_user(db):
 
 @pytest.fixture
 def superuser(db):
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
+    return UserFactory(username="chief", is_staff=True, is_superuser=True)
 
 
 def image(owner, purpose="post", **fields) -> Image:

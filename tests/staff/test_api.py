@@ -236,14 +236,14 @@ def test_you_cannot_ban_yourself(staff_user):
 
 
 def test_the_last_superuser_cannot_be_banned(superuser):
-    second = UserFactory(username="root2", is_staff=True, is_superuser=True)
+    second = UserFactory(username="chief2", is_staff=True, is_superuser=True)
     api = Api(second, "token")
     # two superusers: one may ban the other…
-    assert api.delete("/admin/users/root").status_code == 204
+    assert api.delete("/admin/users/chief").status_code == 204
     # …but not the last one (here, by an operator promoted meanwhile)
     promoted = UserFactory(username="deputy", is_staff=True, is_superuser=True)
     User.objects.filter(pk=promoted.pk).update(is_superuser=False)
-    response = Api(promoted, "token").delete("/admin/users/root2")
+    response = Api(promoted, "token").delete("/admin/users/chief2")
     assert response.status_code == 403
     assert "superuser" in error_of(response)["message"]
     second.refresh_from_db()
@@ -253,18 +253,18 @@ def test_the_last_superuser_cannot_be_banned(superuser):
 def test_no_last_superuser_even_by_a_superuser(superuser):
     """The only active superuser's account cannot be banned by another superuser whose
     own account is… themselves: covered above; here the last one is someone else."""
-    other = UserFactory(username="root2", is_staff=True, is_superuser=True)
+    other = UserFactory(username="chief2", is_staff=True, is_superuser=True)
     User.objects.filter(pk=superuser.pk).update(is_active=False)  # banned earlier
     operator = UserFactory(username="ops", is_staff=True)
-    response = Api(operator, "token").delete("/admin/users/root2")
+    response = Api(operator, "token").delete("/admin/users/chief2")
     assert response.status_code == 403
     other.refresh_from_db()
     assert other.is_active
 
 
 def test_staff_cannot_ban_a_superuser(staff_user, superuser):
-    UserFactory(username="root2", is_staff=True, is_superuser=True)
-    response = Api(staff_user, "token").delete("/admin/users/root")
+    UserFactory(username="chief2", is_staff=True, is_superuser=True)
+    response = Api(staff_user, "token").delete("/admin/users/chief")
     assert response.status_code == 403
     assert "Only a superuser" in error_of(response)["message"]
 
