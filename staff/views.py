@@ -1,6 +1,8 @@
 """The stats page (/admin/stats/), inside the admin: staff only (the admin site's own
 login check wraps it)."""
 
+from datetime import datetime
+
 from django.contrib import admin
 from django.template.response import TemplateResponse
 
@@ -24,6 +26,7 @@ def stats_page(request):
         **admin.site.each_context(request),
         "title": "Stats",
         "stats": figures,
+        "generated_at": datetime.fromisoformat(figures["generated_at"]),
         "charts": charts,
     }
     return TemplateResponse(request, "staff/stats.html", context)
