@@ -188,10 +188,12 @@ def user_ban_check(*, user: User, by: User) -> None:
         raise ApiError(403, "ban_refused", "You can't ban yourself.")
     if user.is_superuser and not by.is_superuser:
         raise ApiError(403, "ban_refused", "Only a superuser can ban a superuser.")
-    if user.is_superuser and not (
-        User.objects.filter(is_superuser=True, is_active=True).exclude(pk=user.pk).exists()
-    ):
-        raise ApiError(403, "ban_refused", "You can't ban the last superuser.")
+    if user.is_superuser:
+        # locked until the ban commits: two superusers banning each other at once cannot
+        # both pass this check
+        superusers = User.objects.select_for_update().filter(is_superuser=True, is_active=True)
+        if not [pk for pk in superusers.values_list("pk", flat=True) if pk != user.pk]:
+            raise ApiError(403, "ban_refused", "You can't ban the last superuser.")
 
 
 def user_ban(*, user: User, by: User | None = None) -> None:
@@ -199,9 +201,9 @@ def user_ban(*, user: User, by: User | None = None) -> None:
     session, delete every API token, close the sockets. Their content leaves every path
     at once (each visibility rule asks for an active author) and stays stored, so an
     unban brings it back. With `by` (the operator acting), user_ban_check refuses first."""
-    if by is not None:
-        user_ban_check(user=user, by=by)
     with transaction.atomic():
+        if by is not None:
+            user_ban_check(user=user, by=by)
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
         user_credentials_end(user=user)

@@ -29,6 +29,7 @@ from posts.models import (
     PostHashtag,
     PostImage,
 )
+from staff.services import audit_record
 from stories.models import Story, StoryView
 from tests.accounts.conftest import list_queries, media_storage
 from tests.factories import UserFactory
@@ -121,6 +122,8 @@ def build_world(tag: str) -> dict:
         content=f"{SECRET} {tag}", image=photo,
     )  # fmt: skip
     Reaction.objects.create(message=message, user=bob, emoji="👍")
+    audit_record(actor=alice, ip="192.0.2.1", action="user.ban", target_type="accounts.user",
+                 target_id=bob.pk, target_repr=bob.username)  # fmt: skip
     return {
         "alice": alice, "bob": bob, "post": post, "comment": comment, "story": story,
         "album": album, "conversation": conversation, "message": message, "photo": photo,
