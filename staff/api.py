@@ -8,7 +8,13 @@ from ninja.security import HttpBearer, SessionAuth
 from accounts.selectors import user_for_api_token
 from circles.pagination import Page, PageParams
 from staff import selectors, services, stats
-from staff.schemas import AdminPostListParams, AdminPostOut, AdminUserListParams, AdminUserOut
+from staff.schemas import (
+    AdminPostListParams,
+    AdminPostOut,
+    AdminUserListParams,
+    AdminUserOut,
+    StatsOut,
+)
 
 
 def _is_staff(user) -> bool:
@@ -75,6 +81,6 @@ def admin_post_remove(request, post_id: str):
     return Status(204, None)
 
 
-@router.get("/stats")
-def admin_stats(request) -> dict:
+@router.get("/stats", response=StatsOut)
+def admin_stats(request):
     return stats.stats_collect()

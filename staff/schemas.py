@@ -61,3 +61,68 @@ class AdminUserListParams(Schema):
 class AdminPostListParams(Schema):
     q: str | None = None
     author: str | None = None
+
+
+class PeopleStatsOut(Schema):
+    total: int
+    banned: int
+    new_this_week: int
+    active_1d: int
+    active_7d: int
+    active_30d: int
+
+
+class ContentStatsOut(Schema):
+    posts: int
+    photos: int
+    stories: int
+    stories_live: int
+    messages: int
+    conversations: int
+    circles: int
+    notifications: int
+
+
+class FailureReasonOut(Schema):
+    reason: str
+    count: int
+
+
+class ImageStatsOut(Schema):
+    by_state: dict[str, int]
+    failed_last_day: int
+    failure_reasons: list[FailureReasonOut]
+
+
+class StorageStatsOut(Schema):
+    originals_bytes: int
+    renditions_bytes: int
+    images_unmeasured: int
+
+
+class QueueStatsOut(Schema):
+    available: bool
+    depth: int | None
+    oldest_waiting_seconds: float | None
+
+
+class SocketStatsOut(Schema):
+    open: int | None
+
+
+class DayCountOut(Schema):
+    day: str
+    count: int
+
+
+class StatsOut(Schema):
+    """The stats page's figures: GET /admin/stats."""
+
+    generated_at: datetime
+    people: PeopleStatsOut
+    content: ContentStatsOut
+    images: ImageStatsOut
+    storage: StorageStatsOut
+    queue: QueueStatsOut
+    sockets: SocketStatsOut
+    daily: dict[str, list[DayCountOut]]

@@ -299,3 +299,12 @@ def test_removing_a_post_deletes_rows_now_and_files_by_a_task(
         "198.51.100.7",
     )
     assert entry.detail["author"] == "target"
+
+
+def test_the_openapi_document_describes_the_admin_routes(db):
+    paths = Client().get(f"{API}/openapi.json").json()["paths"]
+    assert "delete" in paths[f"{API}/admin/users/{{username}}"]
+    for path in ("/admin/users", "/admin/posts", "/admin/stats", "/admin/users/{username}/unban"):
+        assert f"{API}{path}" in paths
+    stats = paths[f"{API}/admin/stats"]["get"]["responses"]["200"]
+    assert stats["content"]["application/json"]["schema"]["$ref"].endswith("/StatsOut")
