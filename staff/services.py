@@ -1,6 +1,8 @@
 """Staff actions: each one goes through the service that owns the rule (accounts, posts)
 and leaves one audit row, in the same transaction."""
 
+import ipaddress
+
 from django.db import transaction
 from django.http import Http404
 
@@ -15,8 +17,13 @@ TARGET_REPR_MAX = 200
 
 
 def request_ip(request) -> str | None:
-    """The client address the platform resolved (trusted proxies honoured)."""
-    return getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR") or None
+    """The client address the platform resolved (trusted proxies honoured); None when
+    it is not an IP address (an odd proxy or test client), so the action still goes on."""
+    address = getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def audit_record(

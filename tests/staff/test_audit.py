@@ -154,3 +154,15 @@ def test_superusers_read_the_log_and_nobody_edits_it(client_for, superuser, staf
     assert operator.get(changelist).status_code == 403
     assert "Audit entries" not in operator.get(reverse("admin:index")).content.decode()
     assert "Audit entries" in root.get(reverse("admin:index")).content.decode()
+
+
+def test_an_address_that_is_not_an_ip_is_recorded_as_unknown(client_for, superuser, member):
+    client = client_for(superuser)
+    client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "ban", "_selected_action": [str(member.pk)]},
+        REMOTE_ADDR="not-an-address",
+    )
+    member.refresh_from_db()
+    assert member.is_active is False
+    assert AuditEntry.objects.get().ip is None

@@ -151,3 +151,21 @@ def test_the_page_is_for_staff_only(client_for, member, staff_user, superuser):
 def test_the_admin_index_links_to_the_stats(client_for, staff_user):
     html = client_for(staff_user).get(reverse("admin:index")).content.decode()
     assert f'href="{reverse("admin:stats")}"' in html
+
+
+def test_storage_sizes_are_recorded_by_the_pipeline(media_storage):
+    from tests.posts.conftest import jpeg_upload, make_post
+
+    upload = jpeg_upload(size=(1200, 900))
+    post = make_post(UserFactory(username="photographer"), files=[upload])
+    stored = post.images.get()
+    renditions = [key for key in stored.storage_keys() if key != stored.original_key]
+    assert stored.original_bytes == upload.size
+    assert stored.renditions_bytes == sum(
+        (media_storage / key).stat().st_size for key in renditions
+    )
+    assert stats.storage_stats() == {
+        "originals_bytes": stored.original_bytes,
+        "renditions_bytes": stored.renditions_bytes,
+        "images_unmeasured": 0,
+    }
