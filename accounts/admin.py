@@ -20,7 +20,14 @@ from accounts.models import (
     Invitation,
     User,
 )
-from accounts.services import user_ban, user_delete, user_password_changed
+from accounts.services import (
+    user_ban,
+    user_ban_check,
+    user_delete,
+    user_password_changed,
+    user_unban,
+)
+from circles.errors import ApiError
 
 
 class PasswordChangeForm(AdminPasswordChangeForm):
@@ -50,12 +57,20 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"fields": ("username", "email", "password1", "password2")}),)
-    actions = ["ban"]
+    actions = ["ban", "unban"]
 
     def save_model(self, request, obj, form, change):
-        """Saved as Django does; unticking "active" is a ban (tokens, sessions, sockets)."""
+        """Saved as Django does; unticking "active" is a ban (tokens, sessions, sockets),
+        refused (the box stays ticked) for yourself or the last superuser."""
+        banning = change and "is_active" in form.changed_data and not obj.is_active
+        if banning:
+            try:
+                user_ban_check(user=obj, by=request.user)
+            except ApiError as refused:
+                obj.is_active, banning = True, False
+                self.message_user(request, refused.message, messages.WARNING)
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
+        if banning:
             user_ban(user=obj)
 
     def delete_model(self, request, obj):
@@ -68,12 +83,21 @@ class UserAdmin(BaseUserAdmin):
     @admin.action(description="Ban: deactivate, end sessions, delete API tokens")
     def ban(self, request, queryset):
         banned = 0
-        for user in queryset.exclude(pk=request.user.pk):
-            user_ban(user=user)
+        for user in queryset:
+            try:
+                user_ban(user=user, by=request.user)
+            except ApiError as refused:  # yourself, a superuser, the last superuser
+                self.message_user(request, f"{user.username}: {refused.message}", messages.WARNING)
+                continue
             banned += 1
         self.message_user(request, f"Banned {banned} account(s).", messages.SUCCESS)
-        if queryset.filter(pk=request.user.pk).exists():
-            self.message_user(request, "You can't ban yourself.", messages.WARNING)
+
+    @admin.action(description="Unban: let them sign in again")
+    def unban(self, request, queryset):
+        users = list(queryset.filter(is_active=False))
+        for user in users:
+            user_unban(user=user)
+        self.message_user(request, f"Unbanned {len(users)} account(s).", messages.SUCCESS)
 
 
 @admin.register(ApiToken)
@@ -149,3 +173,22 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CircleMembership)
+class CircleMembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "circle", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__username", "circle__name")
+    list_select_related = ("user", "circle")
+    autocomplete_fields = ("user",)
+    raw_id_fields = ("circle",)
+
+
+@admin.register(CircleInvite)
+class CircleInviteAdmin(admin.ModelAdmin):
+    list_display = ("invitee", "circle", "invited_by", "created_at")
+    search_fields = ("invitee__username", "circle__name")
+    list_select_related = ("invitee", "circle", "invited_by")
+    autocomplete_fields = ("invitee", "invited_by")
+    raw_id_fields = ("circle",)

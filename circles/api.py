@@ -66,6 +66,7 @@ def _mount_routers() -> None:
     from notifications.api import router as notifications_router
     from posts.api import comments_router, discovery_router
     from posts.api import router as posts_router
+    from staff.api import router as admin_router
     from stories.api import router as stories_router
 
     api.add_router("/auth", auth_router)
@@ -85,6 +86,7 @@ def _mount_routers() -> None:
     api.add_router("/stories", stories_router)
     api.add_router("/stories", story_replies_router)  # POST /stories/{id}/reply: a message
     api.add_router("/notifications", notifications_router)
+    api.add_router("/admin", admin_router)
     api.add_router("", discovery_router)  # /feed, /explore, /search, /users/{u}/posts, ...
 
 

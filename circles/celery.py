@@ -2,6 +2,7 @@
 lives here, in one place."""
 
 import os
+import time
 
 from celery import Celery, signals
 
@@ -35,10 +36,14 @@ def _keep_django_logging(**kwargs):
 
 @signals.before_task_publish.connect
 def _carry_request_id(headers=None, **kwargs):
-    """Put the current request id on every task sent, so its logs can be joined."""
+    """Put the current request id on every task sent, so its logs can be joined, and the
+    time it was sent, so the stats page can tell how long the oldest waiting task waits."""
     from circles.logs import current_request_id
 
-    if headers is not None and current_request_id() != "-":
+    if headers is None:
+        return
+    headers["sent_at"] = time.time()
+    if current_request_id() != "-":
         headers["request_id"] = current_request_id()
 
 

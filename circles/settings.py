@@ -48,7 +48,8 @@ for _proxy in TRUSTED_PROXIES:  # addresses or CIDR ranges; a typo must not star
         raise ImproperlyConfigured(message) from _exc
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, served by staff's site (audited, with the stats page)
+    "staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "stories",
     "albums",
     "messaging",
+    "staff",
 ]
 
 MIDDLEWARE = [

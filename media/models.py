@@ -46,6 +46,10 @@ class Image(models.Model):
     # The rendition keys the claiming run is about to write, recorded before it writes
     # them: if its worker dies, the next claim removes them instead of leaving orphans.
     scratch_keys = models.JSONField(default=list, blank=True, editable=False)
+    # Bytes stored, for the operators' storage figures (no listing of the bucket needed);
+    # null for images stored before these were recorded.
+    original_bytes = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    renditions_bytes = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -66,7 +66,15 @@ def images_accept(*, owner, uploads: list, purpose: str, alts=()) -> Iterator[li
         for index, upload in enumerate(uploads):
             alt = alts[index] if index < len(alts) else ""
             key = storage.original_save(upload)
-            stored.append(Image(owner=owner, purpose=purpose, original_key=key, alt=alt[:ALT_MAX]))
+            stored.append(
+                Image(
+                    owner=owner,
+                    purpose=purpose,
+                    original_key=key,
+                    alt=alt[:ALT_MAX],
+                    original_bytes=upload.size,
+                )
+            )
         with transaction.atomic():
             Image.objects.bulk_create(stored)
             yield stored
@@ -122,13 +130,13 @@ def image_process(*, image_id, delivery: str = "") -> None:
         if not mine.update(scratch_keys=scratch):
             return  # another run took the claim meanwhile
         result = images.render_renditions(storage.media_read(image.original_key))
-        renditions = {}
+        renditions, renditions_bytes = {}, 0
         for name, rendition in result.renditions.items():
             renditions[name] = {"width": rendition.width, "height": rendition.height}
             for fmt in ("webp", "jpeg"):
-                renditions[name][fmt] = storage.rendition_save(
-                    planned[name][fmt], getattr(rendition, fmt)
-                )
+                data = getattr(rendition, fmt)
+                renditions[name][fmt] = storage.rendition_save(planned[name][fmt], data)
+                renditions_bytes += len(data)
     except images.ImageRejected as exc:
         _image_settle(image, mine, state=ImageState.FAILED, error=exc.reason, scratch_keys=[])
         _discard_quietly(scratch)
@@ -150,6 +158,7 @@ def image_process(*, image_id, delivery: str = "") -> None:
         height=result.height,
         blurhash=result.blurhash,
         renditions=renditions,
+        renditions_bytes=renditions_bytes,
         scratch_keys=[],
     )
     _discard_quietly(replaced if settled else scratch)

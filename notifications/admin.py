@@ -16,4 +16,15 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "target_type"]
     search_fields = ["recipient__username", "actor__username"]
     raw_id_fields = ["recipient", "actor"]
+    list_select_related = ["recipient", "actor"]
+    date_hierarchy = "updated_at"
     inlines = [NotificationActorInline]
+
+
+@admin.register(NotificationActor)
+class NotificationActorAdmin(admin.ModelAdmin):
+    list_display = ["actor", "notification", "target_id", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["actor__username", "=notification__id"]
+    raw_id_fields = ["notification", "actor"]
+    list_select_related = ["actor", "notification"]

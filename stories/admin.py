@@ -11,6 +11,8 @@ class StoryAdmin(admin.ModelAdmin):
     search_fields = ("author__username",)
     raw_id_fields = ("author", "circle", "image")
     readonly_fields = ("created_at", "expires_at")
+    list_select_related = ("author", "circle")
+    date_hierarchy = "created_at"
     actions = ["remove_stories"]
 
     @admin.action(description="Remove selected stories and their files")
@@ -29,4 +31,6 @@ class StoryAdmin(admin.ModelAdmin):
 @admin.register(StoryView)
 class StoryViewAdmin(admin.ModelAdmin):
     list_display = ("story", "viewer", "viewed_at")
+    search_fields = ("viewer__username", "=story__id")
     raw_id_fields = ("story", "viewer")
+    list_select_related = ("story", "viewer")

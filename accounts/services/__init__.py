@@ -77,6 +77,7 @@ from accounts.services.users import (
     user_avatar_set,
     user_avatar_settled,
     user_ban,
+    user_ban_check,
     user_check_password,
     user_create,
     user_credentials_end,
@@ -86,6 +87,7 @@ from accounts.services.users import (
     user_password_set,
     user_register,
     user_sessions_end,
+    user_unban,
     user_update,
 )
 
@@ -139,6 +141,7 @@ __all__ = [
     "user_avatar_set",
     "user_check_password",
     "user_ban",
+    "user_ban_check",
     "user_create",
     "user_credentials_end",
     "user_delete",
@@ -149,5 +152,6 @@ __all__ = [
     "user_password_set",
     "user_register",
     "user_sessions_end",
+    "user_unban",
     "user_update",
 ]

@@ -225,13 +225,39 @@ def user_password_changed(*, user: User, keep_session=None) -> int:
     return user_credentials_end(user=user, keep_session=keep_session)
 
 
-def user_ban(*, user: User) -> None:
+def user_ban_check(*, user: User, by: User) -> None:
+    """Refuse a ban that would lock the operators out: banning yourself, a superuser
+    when you are not one, or the last active superuser."""
+    if user.pk == by.pk:
+        raise ApiError(403, "ban_refused", "You can't ban yourself.")
+    if user.is_superuser and not by.is_superuser:
+        raise ApiError(403, "ban_refused", "Only a superuser can ban a superuser.")
+    if user.is_superuser:
+        # locked until the ban commits: two superusers banning each other at once cannot
+        # both pass this check
+        superusers = User.objects.select_for_update().filter(is_superuser=True, is_active=True)
+        if not [pk for pk in superusers.values_list("pk", flat=True) if pk != user.pk]:
+            raise ApiError(403, "ban_refused", "You can't ban the last superuser.")
+
+
+def user_ban(*, user: User, by: User | None = None) -> None:
     """Ban (or deactivate, as the admin's is_active box does): deactivate, end every
-    session, delete every API token, close the sockets."""
+    session, delete every API token, close the sockets. Their content leaves every path
+    at once (each visibility rule asks for an active author) and stays stored, so an
+    unban brings it back. With `by` (the operator acting), user_ban_check refuses first."""
     with transaction.atomic():
+        if by is not None:
+            user_ban_check(user=user, by=by)
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
         user_credentials_end(user=user)
+
+
+def user_unban(*, user: User) -> None:
+    """Let a banned person sign in again; their content is visible again as it was.
+    Their old sessions and tokens stay ended: they sign in afresh."""
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
 
 
 def user_delete(*, user: User) -> None:
