@@ -113,8 +113,8 @@ class AnonymousWallMiddleware:
 
 class StaffTwoFactorMiddleware:
     """TWO_FACTOR_REQUIRED_FOR_STAFF: a staff member without a confirmed authenticator is
-    sent to set one up before any admin page (the Django admin, and the staff API under
-    /api/v1/admin/ answers 403 `two_factor_required`)."""
+    sent to set one up before any admin page (the Django admin); the staff API under
+    /api/v1/admin/ answers 403 `two_factor_required`, by session or bearer token alike."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -123,12 +123,16 @@ class StaffTwoFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        user = request.user
-        if not (settings.TWO_FACTOR_REQUIRED_FOR_STAFF and user.is_authenticated):
+        if not settings.TWO_FACTOR_REQUIRED_FOR_STAFF:
             return None
         in_admin = request.resolver_match.namespace == "admin"
         in_admin_api = request.path.startswith("/api/v1/admin/")
-        if not (user.is_staff and (in_admin or in_admin_api)) or two_factor_enabled(user):
+        if not (in_admin or in_admin_api):
+            return None
+        user = request.user
+        if in_admin_api and not user.is_authenticated and _bearer_token(request):
+            user = user_for_api_token(_bearer_token(request)) or user  # the API's other way in
+        if not (user.is_authenticated and user.is_staff) or two_factor_enabled(user):
             return None
         message = "Set up two-factor sign-in first: this site requires it for staff."
         if in_admin_api:

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken
+from accounts.services import api_token_create
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -250,6 +251,20 @@ def test_staff_must_enrol_before_the_admin_when_required(client_for, settings):
     assert client.get("/admin/").status_code == 200
     member = client_for(UserFactory(username="member"))
     assert member.get("/accounts/settings/").status_code == 200  # others are not asked
+
+
+def test_the_staff_api_needs_the_second_factor_too_when_required(client_for, settings):
+    settings.TWO_FACTOR_REQUIRED_FOR_STAFF = True
+    staff = UserFactory(username="operator", is_staff=True)
+    _, raw = api_token_create(user=staff, name="script")
+    for answer in (
+        client_for(staff).get("/api/v1/admin/users"),
+        client_for().get("/api/v1/admin/users", HTTP_AUTHORIZATION=f"Bearer {raw}"),
+    ):
+        assert answer.status_code == 403
+        assert answer.json()["error"]["code"] == "two_factor_required"
+    member = UserFactory(username="member")
+    assert client_for(member).get("/api/v1/admin/users").status_code != 403  # not staff
 
 
 def test_the_admins_own_sign_in_goes_to_the_sites(client):
