@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_ratelimit.exceptions import Ratelimited
 
 from accounts.models import User
+from circles import metrics
 from circles.errors import ApiError
 from circles.ids import uuid_or_404
 from circles.ratelimits import enforce
@@ -197,6 +198,7 @@ def message_send(
                 conversation=conversation, sender=sender, client_id=client_id, content=content,
                 image=photos[0] if photos else None, story=story,
             )  # fmt: skip
+            transaction.on_commit(metrics.MESSAGES_SENT.inc)
     except IntegrityError:  # a repeat: the (sender, client_id) is taken; its photo is dropped
         first = _first_send(sender=sender, client_id=client_id, conversation_id=conversation.pk)
         if first is None:
