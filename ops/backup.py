@@ -155,8 +155,11 @@ def backup_write(*, destination: Folder | Bucket, say: Callable[[str], None] = p
         database["sha256"] = _sha256(dump.read_bytes())
         destination.put_file(name, dump)
         say(f"database: {name}, {database['size']} bytes")
-        media = []
+        media, seen = [], set()
         for entry in entries:
+            if entry["key"] in seen:  # images may share a file (seeded demo photos)
+                continue
+            seen.add(entry["key"])
             try:
                 data = storage.media_read(entry["key"])
             except FileNotFoundError:
