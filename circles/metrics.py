@@ -193,6 +193,7 @@ class _Store:
         self.shared: dict[str, float] = {}
         self.pid = 0
         self.process_id = ""
+        self.failing = False  # log an outage once, not every flush
 
     def _started(self) -> None:
         """Start this process's flusher (once per process: Celery forks its pool)."""
@@ -239,6 +240,8 @@ class _Store:
             pending, self.pending = self.pending, defaultdict(float)
             live, shared = dict(self.live), dict(self.shared)
             self.shared.clear()
+        if not (pending or live or shared):
+            return
         try:
             pipe = client.pipeline(transaction=False)
             for field, amount in pending.items():
@@ -252,9 +255,12 @@ class _Store:
                 pipe.expire(key, int(LIVE_SECONDS * 2))
                 pipe.zadd(_LIVE_INDEX_KEY, {self.process_id: time.time()})
             pipe.execute()
+            self.failing = False
         except soft.ERRORS:
-            soft.mark_down()
-            logger.warning("metrics: could not write to Redis; keeping them", exc_info=True)
+            # not soft.mark_down(): counting must never make the cache back off
+            if not self.failing:
+                logger.warning("metrics: could not write to Redis; keeping them", exc_info=True)
+            self.failing = True
             with self.lock:
                 for field, amount in pending.items():
                     self.pending[field] += amount
@@ -279,7 +285,6 @@ class _Store:
                 pipe.hgetall(_LIVE_KEY + process_id)
             counters, shared, *lives = pipe.execute()
         except soft.ERRORS:
-            soft.mark_down()
             logger.warning("metrics: could not read Redis", exc_info=True)
             return {}, {}, {}
         live: dict[str, float] = defaultdict(float)

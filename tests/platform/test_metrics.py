@@ -251,3 +251,24 @@ def test_a_histogram_is_cumulative_by_bucket(open_metrics):
     assert value(samples, bucket, le="0.25", **labels) == 1
     assert value(samples, bucket, le="4.0", **labels) == 2
     assert value(samples, bucket, le="+Inf", **labels) == 2
+
+
+def test_counts_wait_out_a_redis_outage(open_metrics):
+    from django.test import override_settings
+
+    from circles import cache as soft
+    from tests.conftest import DEAD_REDIS
+
+    dead = {
+        "default": {
+            "BACKEND": "circles.cache.FailSoftRedisCache",
+            "LOCATION": DEAD_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    before = value(scrape(), "circles_messages_sent_total")
+    with override_settings(CACHES=dead):
+        metrics.MESSAGES_SENT.inc(2)
+        assert Client().get("/metrics").status_code == 200  # answers, without the totals
+        assert soft.available()  # counting never makes the cache back off
+    assert value(scrape(), "circles_messages_sent_total") == before + 2
