@@ -272,3 +272,22 @@ def test_counts_wait_out_a_redis_outage(open_metrics):
         assert Client().get("/metrics").status_code == 200  # answers, without the totals
         assert soft.available()  # counting never makes the cache back off
     assert value(scrape(), "circles_messages_sent_total") == before + 2
+
+
+def test_a_retried_task_is_counted(open_metrics, settings):
+    """A storage outage makes the delete task retry (run here, eagerly: each retry at
+    once, up to its max_retries), then fail for good."""
+    from media.tasks import files_delete_task
+    from tests.media.conftest import s3_storages
+
+    settings.STORAGES = s3_storages("http://127.0.0.1:1", "nowhere", read_timeout=0.5)
+    before = scrape()
+    files_delete_task.apply(args=[["originals/ab/gone.jpg"]])
+    after = scrape()
+    retries = value(after, "circles_task_retries_total", task="media.files_delete") - value(
+        before, "circles_task_retries_total", task="media.files_delete"
+    )
+    assert retries == files_delete_task.max_retries
+    assert value(after, "circles_task_failures_total", task="media.files_delete") == (
+        value(before, "circles_task_failures_total", task="media.files_delete") + 1
+    )
