@@ -198,12 +198,12 @@ def message_send(
                 conversation=conversation, sender=sender, client_id=client_id, content=content,
                 image=photos[0] if photos else None, story=story,
             )  # fmt: skip
-            transaction.on_commit(metrics.MESSAGES_SENT.inc)
     except IntegrityError:  # a repeat: the (sender, client_id) is taken; its photo is dropped
         first = _first_send(sender=sender, client_id=client_id, conversation_id=conversation.pk)
         if first is None:
             raise
         return first, False
+    metrics.MESSAGES_SENT.inc()  # committed (images_accept's transaction), unless nested
     return message, True
 
 
