@@ -65,6 +65,8 @@ OPEN_PAGES = frozenset(
         "robots_txt",
         "favicon",
         "service_worker",
+        # a scraper has no session: /metrics keeps its own guard (networks or a token)
+        "prometheus-django-metrics",
     }
 )
 # By route: ninja names URLs after their functions, which need not be unique.

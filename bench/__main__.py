@@ -41,6 +41,9 @@ def parse_args(available: dict) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, help="seconds, for every load")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument(
+        "--soak-seconds", type=float, help="how long the soak case runs (default 300)"
+    )
+    parser.add_argument(
         "--fresh-db", action="store_true", help="drop and recreate the circles_bench database"
     )
     args = parser.parse_args()
@@ -105,8 +108,12 @@ def main() -> int:
     failed = []
     speed_before = speed_probe_ms()
     with Server(env, workers=args.workers) as server:
-        bench = Bench(server, rate=args.rate, duration_s=args.duration)
-        for name in args.cases or available:
+        bench = Bench(
+            server, rate=args.rate, duration_s=args.duration, soak_seconds=args.soak_seconds
+        )
+        # cases marked EXPLICIT (minutes long) run only when named
+        default = [name for name, module in available.items() if not getattr(module, "EXPLICIT", 0)]
+        for name in args.cases or default:
             print(f"running {name} ...", file=sys.stderr, flush=True)
             try:
                 results.extend(available[name].run(bench))

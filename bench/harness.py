@@ -342,6 +342,7 @@ class Bench:
     server: Server
     rate: float | None = None
     duration_s: float | None = None
+    soak_seconds: float | None = None  # the soak case's length (bench/cases/soak.py)
 
     def load(
         self,

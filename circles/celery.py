@@ -25,6 +25,8 @@ app.conf.beat_schedule = {
     "data-exports-cleanup": {"task": "accounts.data_exports_cleanup", "schedule": 3600.0},
     # an account deletion whose worker was lost resumes from its last recorded step
     "account-deletions-resume": {"task": "accounts.account_deletions_resume", "schedule": 600.0},
+    # circles_storage_bytes: a listing of the whole store, too slow for a scrape
+    "media-storage-measure": {"task": "media.storage_measure", "schedule": 900.0},
 }
 
 
@@ -52,3 +54,26 @@ def _restore_request_id(task=None, **kwargs):
     from circles.logs import set_request_id
 
     set_request_id(getattr(task.request, "request_id", None) or f"task-{task.request.id}")
+
+
+@signals.task_retry.connect
+def _count_retry(sender=None, **kwargs):
+    from circles import metrics
+
+    metrics.TASK_RETRIES.inc(task=getattr(sender, "name", None) or "unknown")
+
+
+@signals.task_failure.connect
+def _count_failure(sender=None, **kwargs):
+    from circles import metrics
+
+    metrics.TASK_FAILURES.inc(task=getattr(sender, "name", None) or "unknown")
+
+
+@signals.task_postrun.connect
+def _send_metrics(**kwargs):
+    """A task's counts reach Redis when it ends, not up to a flush interval later (a pool
+    process may be replaced right after its job)."""
+    from circles import metrics
+
+    metrics.flush()

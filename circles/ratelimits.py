@@ -34,6 +34,7 @@ from django.http import HttpResponse
 from django_ratelimit.core import get_usage
 from django_ratelimit.exceptions import Ratelimited
 
+from circles import metrics
 from circles.errors import refusal
 
 RATES = settings.RATELIMIT_RATES  # name -> rate, as django-ratelimit spells it
@@ -54,6 +55,7 @@ def enforce(request, name: str, *, key: str, rate: str | None = None) -> None:
         increment=True,
     )
     if usage and usage["should_limit"]:
+        metrics.RATELIMIT_REJECTIONS.inc(limit=name)
         exc = Ratelimited(f"Rate limit '{name}' exceeded.")
         exc.retry_after = max(1, usage["time_left"])
         raise exc
@@ -154,6 +156,7 @@ def count_attempt(limits: list[tuple[str, str]]) -> Attempt:
         attempt.counted.append((cache_key, in_cache))
         if count > limit:
             waits.append(left)
+            metrics.RATELIMIT_REJECTIONS.inc(limit=name)
     if waits:
         attempt.give_back()
         exc = Ratelimited("Too many attempts.")

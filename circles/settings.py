@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "albums",
     "messaging",
     "staff",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_IGNORE_RESULT = True
+# Every task goes to this one queue (circles.metrics reads its depth at scrape time).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Redelivery of unacknowledged jobs happens after the visibility timeout, which must
 # exceed the longest task (the time limit above).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -392,6 +395,27 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Circles <noreply@localhost>")
+
+# --- Metrics (/metrics, circles/metrics.py) ---------------------------------------------
+# Who may read /metrics: a client address in these networks (addresses or CIDR ranges),
+# or a request carrying "Authorization: Bearer <METRICS_TOKEN>". Nothing configured with
+# DEBUG off: /metrics answers 404 to everyone. In development (DEBUG on, `make run`) the
+# machine itself may read it.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"] if DEBUG else []
+)
+for _network in METRICS_ALLOWED_NETWORKS:  # a typo must not start the app
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        message = f"METRICS_ALLOWED_NETWORKS: {_network!r} is not an address or a range."
+        raise ImproperlyConfigured(message) from _exc
+
+# --- Backups (manage.py backup / restore, ops/) ------------------------------------------
+# Where pg_dump and pg_restore are found; empty: the one for the server's major version
+# under /usr/lib/postgresql/<major>/bin, else the PATH.
+PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
 
 # --- Rate limits (django-ratelimit over the cache) --------------------------------------
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)

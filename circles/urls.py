@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from accounts.urls import circle_urls
-from circles import health, views
+from circles import health, metrics, views
 from circles.api import api
 from circles.errors import api_not_found
 from messaging import shell
@@ -18,7 +18,8 @@ urlpatterns = [
     # the shell's badges: they read every app's counts, so the view is on the top floor
     path("accounts/badges/", shell.nav_badges, name="nav_badges"),
     path("readyz", health.readyz, name="readyz"),
-    path("", include("django_prometheus.urls")),
+    # django-prometheus' exporter, behind the network/token check, plus circles.metrics
+    path("metrics", metrics.metrics_view, name="prometheus-django-metrics"),
     path("admin/login/", views.admin_login, name="admin_login"),  # the site's, with 2FA
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -6,8 +6,10 @@ on_settled hook tells its owner.
 """
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -15,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from circles import metrics
 from circles.errors import ApiError
 from circles.queue import enqueue_on_commit
 from media import images, registry, storage, tasks
@@ -28,6 +31,8 @@ STUCK_AFTER = timedelta(minutes=5)
 # Claims an image may take before it counts as one that kills its worker (memory, crash).
 MAX_ATTEMPTS = 3
 _SNIFF_BYTES = 4096
+# A file with no row is an orphan only past this age (see media_check).
+ORPHAN_MIN_AGE = timedelta(hours=1)
 
 
 def image_check_upload(upload) -> None:
@@ -119,6 +124,7 @@ def image_process(*, image_id, delivery: str = "") -> None:
     if image.attempts > MAX_ATTEMPTS:
         reason = "This photo could not be processed: it stopped the worker every time."
         _image_settle(image, mine, state=ImageState.FAILED, error=reason, scratch_keys=[])
+        metrics.IMAGES_PROCESSED.inc(format="unknown", outcome="failed")
         return
     replaced = [key for key in image.storage_keys() if key != image.original_key]  # reprocess
     planned = {
@@ -126,10 +132,13 @@ def image_process(*, image_id, delivery: str = "") -> None:
         for name in images.RENDITIONS
     }
     scratch = [key for keys in planned.values() for key in keys.values()]
+    started, source_format = time.perf_counter(), "unknown"
     try:
         if not mine.update(scratch_keys=scratch):
             return  # another run took the claim meanwhile
-        result = images.render_renditions(storage.media_read(image.original_key))
+        original = storage.media_read(image.original_key)
+        source_format = _format_of(original)
+        result = images.render_renditions(original)
         renditions, renditions_bytes = {}, 0
         for name, rendition in result.renditions.items():
             renditions[name] = {"width": rendition.width, "height": rendition.height}
@@ -140,15 +149,18 @@ def image_process(*, image_id, delivery: str = "") -> None:
     except images.ImageRejected as exc:
         _image_settle(image, mine, state=ImageState.FAILED, error=exc.reason, scratch_keys=[])
         _discard_quietly(scratch)
+        _count_processing(source_format, "failed", started)
         return
     except FileNotFoundError:
         error = "The uploaded file was lost."
         _image_settle(image, mine, state=ImageState.FAILED, error=error, scratch_keys=[])
         _discard_quietly(scratch)
+        _count_processing(source_format, "failed", started)
         return
     except StorageUnavailable:
         _discard_quietly(scratch)
         mine.update(state=ImageState.PENDING, attempts=F("attempts") - 1, scratch_keys=[])
+        _count_processing(source_format, "retry", started)
         raise
     settled = _image_settle(
         image,
@@ -162,6 +174,21 @@ def image_process(*, image_id, delivery: str = "") -> None:
         scratch_keys=[],
     )
     _discard_quietly(replaced if settled else scratch)
+    _count_processing(source_format, "ready", started)
+
+
+def _format_of(original: bytes) -> str:
+    try:
+        return images.detect_format(original[:_SNIFF_BYTES])
+    except images.ImageRejected:
+        return "unknown"
+
+
+def _count_processing(fmt: str, outcome: str, started: float) -> None:
+    metrics.IMAGES_PROCESSED.inc(format=fmt, outcome=outcome)
+    metrics.IMAGE_PROCESSING_SECONDS.observe(
+        time.perf_counter() - started, format=fmt, outcome=outcome
+    )
 
 
 def _image_settle(image: Image, claim, *, state: str, **fields) -> bool:
@@ -238,3 +265,74 @@ def image_reprocess(*, image_ids) -> int:
     for image_id in redo_ids:
         enqueue_on_commit(tasks.image_process_task, str(image_id))
     return len(redo_ids)
+
+
+# --- what is in storage ------------------------------------------------------------------
+
+
+def image_keys_known() -> set[str]:
+    """Every key a row refers to: originals, renditions and the renditions a run in
+    progress is writing (every photo of every purpose is an Image)."""
+    known: set[str] = set()
+    rows = Image.objects.values_list("original_key", "renditions", "scratch_keys")
+    for original, renditions, scratch in rows.iterator(chunk_size=2000):
+        image = Image(original_key=original, renditions=renditions)
+        known.update(image.storage_keys())
+        known.update(scratch or [])
+    return known
+
+
+@dataclass
+class MediaCheck:
+    """What media_check found: files no row refers to, and keys with no file."""
+
+    orphans: list[storage.StoredFile] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    files: int = 0
+    recent_unreferenced: int = 0  # too new to call orphans: an upload mid-way
+
+
+def media_check(*, min_age: timedelta = ORPHAN_MIN_AGE) -> MediaCheck:
+    """Compare storage with the rows. A file younger than min_age with no row is left out
+    of the orphans: an upload stores its original before its row commits, and a deleted
+    image's files are removed by a task after the commit."""
+    known = image_keys_known()
+    found = MediaCheck()
+    seen: set[str] = set()
+    cutoff = timezone.now() - min_age
+    for stored in storage.media_list():
+        found.files += 1
+        seen.add(stored.key)
+        if stored.key in known:
+            continue
+        if stored.modified > cutoff:
+            found.recent_unreferenced += 1
+        else:
+            found.orphans.append(stored)
+    found.missing = sorted(known - seen)
+    return found
+
+
+def media_orphans_delete(*, orphans: list[storage.StoredFile]) -> int:
+    """Delete files media_check called orphans, if still no row refers to them."""
+    known = image_keys_known()
+    keys = [orphan.key for orphan in orphans if orphan.key not in known]
+    storage.media_delete(keys)
+    return len(keys)
+
+
+def storage_measure() -> dict[str, dict[str, int]]:
+    """Bytes and files in media storage by kind (the key's first folder), for the
+    storage metrics; a periodic task runs it (a listing is too slow for a scrape)."""
+    totals: dict[str, dict[str, int]] = {
+        kind: {"bytes": 0, "files": 0} for kind in ("originals", "renditions")
+    }
+    for stored in storage.media_list():
+        kind = stored.key.split("/", 1)[0]
+        entry = totals.setdefault(kind if "/" in stored.key else "other", {"bytes": 0, "files": 0})
+        entry["bytes"] += stored.size
+        entry["files"] += 1
+    for kind, entry in totals.items():
+        metrics.STORAGE_BYTES.set(entry["bytes"], kind=kind)
+        metrics.STORAGE_OBJECTS.set(entry["files"], kind=kind)
+    return totals

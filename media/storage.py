@@ -3,7 +3,12 @@ functions that turn every storage failure into StorageUnavailable, the one error
 pipeline retries and the API answers with 503."""
 
 import hashlib
+import os
 import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
 
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
@@ -74,6 +79,44 @@ def media_delete(keys) -> None:
 
 def media_exists(key: str) -> bool:
     return default_storage.exists(key)
+
+
+def media_write(key: str, data: bytes) -> None:
+    """Write data under exactly `key`, replacing what is there (a restore puts files back
+    under the keys the rows name)."""
+    media_delete([key])
+    saved = _save(key, data)
+    if saved != key:  # the storage chose another name: the rows would not find it
+        media_delete([saved])
+        raise StorageUnavailable(f"{key} was stored as {saved}")
+
+
+class StoredFile(NamedTuple):
+    key: str
+    size: int
+    modified: datetime
+
+
+def media_list() -> Iterator[StoredFile]:
+    """Every file in media storage, with its size and time: one listing request per
+    thousand objects on S3, a directory walk on disk."""
+    bucket = getattr(default_storage, "bucket", None)
+    try:
+        if bucket is not None:
+            prefix = default_storage.location.strip("/")
+            prefix = f"{prefix}/" if prefix else ""
+            for item in bucket.objects.filter(Prefix=prefix):
+                yield StoredFile(item.key.removeprefix(prefix), item.size, item.last_modified)
+            return
+        root = Path(default_storage.location)
+        for folder, _, names in os.walk(root):
+            for name in names:
+                path = Path(folder) / name
+                stat = path.stat()
+                modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+                yield StoredFile(path.relative_to(root).as_posix(), stat.st_size, modified)
+    except Exception as exc:
+        raise StorageUnavailable("could not list media storage") from exc
 
 
 def media_response(key: str, fmt: str, *, request=None):

@@ -27,6 +27,11 @@ def image_requeue_stuck_task() -> int:
     return services.image_requeue_stuck()
 
 
+@shared_task(name="media.storage_measure")
+def storage_measure_task() -> dict:
+    return services.storage_measure()
+
+
 @shared_task(
     name="media.files_delete",
     acks_late=True,

@@ -42,7 +42,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.protocols.utils import ClientDisconnected
 
 from accounts.selectors import block_user_ids_for
-from circles import textguard
+from circles import metrics, textguard
 from circles.errors import REFUSALS, error_object, invalid_text_refusal, refusal
 from circles.realtime import conversation_group, user_group
 from messaging import events, presence
@@ -173,6 +173,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
+        metrics.SOCKETS_OPEN.inc()
+        metrics.SOCKETS_OPENED.inc()
         self.joined: set[str] = set()
         self.conversations: set[str] = set()
         self.window = (0.0, 0)  # (second it started, frames in it)
@@ -212,6 +214,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("leaving channel groups failed", exc_info=True)
         if not hasattr(self, "user"):
             return
+        metrics.SOCKETS_OPEN.dec()
         if getattr(self, "heartbeat", None) is not None:
             self.heartbeat.cancel()
         try:

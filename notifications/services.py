@@ -21,6 +21,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from circles import metrics
 from circles.realtime import publish_on_commit, user_group
 from notifications import events, registry, selectors
 from notifications.models import DEDUP_WINDOW, Notification, NotificationActor
@@ -48,6 +49,18 @@ def notification_create(
     either way, or the same actor + kind + target within the last hour (a like, unlike,
     like again notifies once: the unlike's inactive row comes back, the count with it).
     """
+    try:
+        notified = _notification_create(
+            actor=actor, recipient=recipient, kind=kind, target_id=target_id, source_id=source_id
+        )
+    except Exception:
+        metrics.NOTIFICATIONS.inc(kind=kind, outcome="failed")
+        raise
+    metrics.NOTIFICATIONS.inc(kind=kind, outcome="skipped" if notified is None else "notified")
+    return notified
+
+
+def _notification_create(*, actor, recipient, kind: str, target_id, source_id):
     definition, target_type = registry.kind_get(kind)
     if definition is None:
         raise ImproperlyConfigured(f"notification kind {kind!r} is not registered")

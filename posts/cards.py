@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 
+from circles import metrics
 from posts import selectors
 from posts.models import Post, PostStatus
 from posts.schemas import CircleRefOut, ImageOut, PostOut, UserSummaryOut
@@ -59,6 +60,7 @@ def post_cards(posts: list[Post]) -> dict:
     cached = cache.get_many(list(keys.values()))
     cards = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [post for post in posts if post.pk not in cards]
+    metrics.cache_lookups("post_card", hits=len(cards), misses=len(keys) - len(cards))
     if missing:
         _prefetch_media(missing)
         fresh = {post.pk: _card(post) for post in missing}
@@ -156,6 +158,7 @@ def post_attach_fragments(posts: list[Post]) -> list[Post]:
     cached = cache.get_many(list(keys.values()))
     fragments = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [post for post in posts if post.pk not in fragments]
+    metrics.cache_lookups("post_html", hits=len(fragments), misses=len(keys) - len(fragments))
     if missing:
         _prefetch_media(missing)
         fresh = {post.pk: _fragments(post) for post in missing}

@@ -31,6 +31,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from circles import cache as soft
+from circles import metrics
 from circles.cache import ERRORS
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,9 @@ def candidates(*, viewer, before, count: int, rebuild) -> list[tuple] | None:
         pipe.zrevrangebyscore(key, top, "-inf", start=0, num=count + _EXTRA)
         pipe.get(version)
         (stored, complete), rows, seen = pipe.execute()
-        if stored is None or stored.decode() != fingerprint:
+        fresh = stored is not None and stored.decode() == fingerprint
+        metrics.cache_lookups("feed_inbox", hits=int(fresh), misses=int(not fresh))
+        if not fresh:
             return _rebuilt(
                 client, viewer, fingerprint, (seen or b"0").decode(), rebuild, limit, count
             )

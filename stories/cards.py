@@ -22,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 
 from accounts.schemas import avatar_url_for_id
+from circles import metrics
 from media.models import ImageState
 from media.schemas import ImageOut
 from stories import selectors
@@ -54,6 +55,7 @@ def image_objects(stories: list[TrayStory]) -> dict:
     }
     cached = cache.get_many(list(keys.values())) if keys else {}
     objects = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    metrics.cache_lookups("story_image", hits=len(objects), misses=len(keys) - len(objects))
     fresh = {story.pk: _image_json(story.image) for story in stories if story.pk not in objects}
     if any(pk in keys for pk in fresh):
         cache.set_many({keys[pk]: json for pk, json in fresh.items() if pk in keys}, IMAGE_SECONDS)

@@ -49,15 +49,16 @@ USERNAME_PREFIX = "chatbench_"
 # --- in the bench process: the world and the servers ----------------------------------
 
 
-def _seed(people: int) -> list[tuple[str, str, str]]:
-    """People chatbench_0000… and a direct conversation per pair (kept between runs).
+def _seed(people: int, prefix: str = USERNAME_PREFIX) -> list[tuple[str, str, str]]:
+    """People chatbench_0000… (or another prefix) and a direct conversation per pair
+    (kept between runs).
     Returns [(conversation_id, sender_id, recipient_id)] per pair."""
     from django.contrib.auth.hashers import make_password
 
     from accounts.models import User
     from messaging.models import Conversation, ConversationKind, Participant, direct_key_for
 
-    names = [f"{USERNAME_PREFIX}{n:04d}" for n in range(people)]
+    names = [f"{prefix}{n:04d}" for n in range(people)]
     unusable = make_password(None)
     User.objects.bulk_create(
         [User(username=name, email=f"{name}@bench.invalid", password=unusable) for name in names],

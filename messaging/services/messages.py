@@ -15,6 +15,7 @@ from django_ratelimit.exceptions import Ratelimited
 
 from accounts.models import User
 from accounts.services import deleted_account
+from circles import metrics
 from circles.errors import ApiError
 from circles.ids import uuid_or_404
 from circles.ratelimits import enforce
@@ -205,6 +206,7 @@ def message_send(
         if first is None:
             raise
         return first, False
+    metrics.MESSAGES_SENT.inc()  # committed (images_accept's transaction), unless nested
     return message, True
 
 

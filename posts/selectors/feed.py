@@ -11,6 +11,7 @@ from django.db.models import F, Q, Window, prefetch_related_objects
 from django.db.models.functions import RowNumber
 
 from accounts.models import Follow, User
+from circles import metrics
 from circles.compiled import CompiledQuery
 from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageResult, decode_cursor, encode_cursor
 from posts import inbox
@@ -216,6 +217,7 @@ def comments_attach_first(posts: list[Post], *, viewer, per_post: int = 2) -> li
     cached = cache.get_many(list(keys.values()))
     kept = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [pk for pk in keys if pk not in kept]
+    metrics.cache_lookups("first_comments", hits=len(kept), misses=len(missing))
     if missing:
         rank = Window(RowNumber(), partition_by=F("post_id"), order_by=[F("created_at"), F("pk")])
         comments = (

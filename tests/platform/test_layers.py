@@ -40,6 +40,7 @@ def test_the_tree_keeps_the_floors():
         ("posts/upward.py", "from messaging import services"),
         ("stories/upward.py", "from messaging.models import Message"),
         ("circles/upward.py", "from media.models import Image"),
+        ("messaging/upward.py", "from ops.backup import backup_write"),  # ops is the top
     ],
 )
 def test_an_upward_import_breaks_the_contract(tmp_path, module, upward):

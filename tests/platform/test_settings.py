@@ -41,6 +41,12 @@ def test_a_mistyped_trusted_proxy_refuses_to_start():
     assert "TRUSTED_PROXIES: '10.0.0.0/33' is not an address or a range." in result.stderr
 
 
+def test_a_mistyped_metrics_network_refuses_to_start():
+    result = manage("check", **{**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "10.0.0.0/40"})
+    assert result.returncode != 0
+    assert "METRICS_ALLOWED_NETWORKS: '10.0.0.0/40' is not" in result.stderr
+
+
 @pytest.mark.slow
 def test_deploy_check_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
