@@ -209,6 +209,13 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return f"comment {self.pk} on {self.post_id}"
 
+    @property
+    def replies_shown(self) -> int:
+        """The reply count viewer is shown ("View N replies"): reply_count less the
+        replies Comment.objects.by_people_hidden_from(viewer) leaves out, which
+        comment_list_for_post annotates as `replies_hidden`."""
+        return max(0, self.reply_count - getattr(self, "replies_hidden", 0))
+
 
 class CommentLike(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)

@@ -87,6 +87,10 @@ class CommentOut(Schema):
         return str(obj.parent_id) if obj.parent_id else None
 
     @staticmethod
+    def resolve_reply_count(obj) -> int:
+        return obj.replies_shown  # only the replies its viewer may read
+
+    @staticmethod
     def resolve_liked(obj) -> bool:
         return bool(getattr(obj, "liked", False))
 

@@ -59,6 +59,7 @@ def conversation_start(
     if len(title) > TITLE_MAX:
         raise ValidationError({"title": [f"Keep the title under {TITLE_MAX} characters."]})
     others = list(User.objects.visible_to(creator).filter(username__in=names))
+    others.sort(key=lambda other: names.index(other.username))  # as named: a stable order
     if len(others) != len(names):
         raise Http404
     allowed = set(

@@ -98,7 +98,7 @@ def comment_get_visible(*, viewer, comment_id) -> Comment:
 def comment_list_for_post(*, viewer, post: Post, parent_id=None, cursor=None, limit=20):
     """The comments (or one comment's replies) on a post the caller checked viewer may see."""
     comments = Comment.objects.by_people_visible_to(viewer).filter(post=post)
-    comments = comments.select_related("author")
+    comments = comments.select_related("author").annotate(replies_hidden=_replies_hidden(viewer))
     if parent_id:
         comments = comments.filter(parent_id=uuid_or_404(parent_id))
     else:
@@ -108,6 +108,23 @@ def comment_list_for_post(*, viewer, post: Post, parent_id=None, cursor=None, li
             liked=Exists(CommentLike.objects.filter(comment=OuterRef("pk"), user=viewer))
         )
     return paginate(comments, cursor=cursor, limit=limit)
+
+
+def _replies_hidden(viewer):
+    """An annotation: how many of a comment's replies viewer may not read (for
+    Comment.replies_shown); nothing is asked of a comment without replies."""
+    hidden = (
+        Comment.objects.by_people_hidden_from(viewer)
+        .filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Case(
+        When(reply_count=0, then=Value(0)),
+        default=Coalesce(Subquery(hidden, output_field=IntegerField()), Value(0)),
+    )
 
 
 def post_image_visible(viewer, image) -> bool:

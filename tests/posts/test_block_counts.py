@@ -111,3 +111,23 @@ def test_the_feed_keeps_its_query_count(author, follower, django_assert_max_num_
     with django_assert_max_num_queries(3):
         items = client.get("/api/v1/feed").json()["items"]
     assert [item["comment_count"] for item in items] == [1, 1, 1]
+
+
+def test_reply_counts_leave_out_the_replies_a_block_hides(author, follower, client_for):
+    """ "View N replies" (the page) and `reply_count` (the API) count only the replies
+    their viewer may read."""
+    blocked = UserFactory(username="blocked")
+    post = make_post(author)
+    top = post_services.comment_create(author=author, post=post, content="top")
+    post_services.comment_create(author=blocked, post=post, content="hidden", parent_id=top.pk)
+    post_services.comment_create(author=author, post=post, content="shown", parent_id=top.pk)
+    block_create(blocker=follower, target=blocked)
+
+    def reply_count(viewer):
+        items = bearer_for(viewer).get(f"/api/v1/posts/{post.pk}/comments").json()["items"]
+        return items[0]["reply_count"]
+
+    assert reply_count(follower) == 1
+    assert reply_count(author) == 2
+    assert "View 1 reply" in client_for(follower).get(f"/p/{post.pk}/").content.decode()
+    assert "View 2 replies" in client_for(author).get(f"/p/{post.pk}/").content.decode()
