@@ -1,8 +1,9 @@
 """Django admin for accounts: people (with a ban action), tokens, the graph, circles.
 
 Every way the admin stops an account goes through the services, as the site does:
-unticking "active" bans (sessions, tokens and sockets end), deleting deletes through
-user_delete, and a password set here revokes tokens and ends sessions and sockets.
+unticking "active" bans (sessions, tokens and sockets end), deleting starts the same
+account deletion its owner can ask for (everything they own goes, files included, by a
+task), and a password set here revokes tokens and ends sessions and sockets.
 """
 
 from django.contrib import admin, messages
@@ -21,9 +22,9 @@ from accounts.models import (
     User,
 )
 from accounts.services import (
+    account_delete_start,
     user_ban,
     user_ban_check,
-    user_delete,
     user_password_changed,
     user_unban,
 )
@@ -74,11 +75,11 @@ class UserAdmin(BaseUserAdmin):
             user_ban(user=obj)
 
     def delete_model(self, request, obj):
-        user_delete(user=obj)
+        account_delete_start(user=obj)
 
     def delete_queryset(self, request, queryset):
         for user in queryset:
-            user_delete(user=user)
+            account_delete_start(user=user)
 
     @admin.action(description="Ban: deactivate, end sessions, delete API tokens")
     def ban(self, request, queryset):

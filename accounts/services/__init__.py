@@ -47,6 +47,7 @@ from accounts.services.invitations import (
 from accounts.services.leaving import (
     account_delete_request,
     account_delete_run,
+    account_delete_start,
     account_deletions_resume,
     account_reauthenticate,
     data_export_build,
@@ -81,7 +82,6 @@ from accounts.services.users import (
     user_check_password,
     user_create,
     user_credentials_end,
-    user_delete,
     user_logout,
     user_password_changed,
     user_password_set,
@@ -94,6 +94,7 @@ from accounts.services.users import (
 __all__ = [
     "account_delete_request",
     "account_delete_run",
+    "account_delete_start",
     "account_deletions_resume",
     "account_reauthenticate",
     "data_export_build",
@@ -144,7 +145,6 @@ __all__ = [
     "user_ban_check",
     "user_create",
     "user_credentials_end",
-    "user_delete",
     "user_login",
     "user_login_start",
     "user_logout",

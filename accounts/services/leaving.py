@@ -190,6 +190,14 @@ def account_delete_request(*, user: User, password: str, otp_code: str | None = 
     if request is not None:
         enforce(request, "account_delete", key=f"user:{user.pk}")
     account_reauthenticate(user=user, password=password, otp_code=otp_code, request=request)
+    account_delete_start(user=user)
+
+
+def account_delete_start(*, user: User) -> None:
+    """Stop the account at once — inactive, signed out everywhere, tokens revoked, sockets
+    closed, the username held for 30 days — and queue the task that removes everything
+    it owns, files included. The one way an account is deleted: by its owner above, or by
+    an operator in the admin."""
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False

@@ -260,14 +260,6 @@ def user_unban(*, user: User) -> None:
     user.is_active = True
 
 
-def user_delete(*, user: User) -> None:
-    """Delete the account (its rows cascade, its tokens with them) and close its open
-    sockets once the deletion commits; its sessions name a user that no longer exists."""
-    with transaction.atomic():
-        user_credentials_end(user=user)
-        user.delete()
-
-
 # --- profile --------------------------------------------------------------------------
 
 

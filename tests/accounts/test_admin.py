@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts import services
-from accounts.models import ApiToken
+from accounts.models import AccountDeletion, ApiToken
 from tests.factories import (
     BlockFactory,
     CircleFactory,
@@ -142,6 +142,14 @@ def test_saving_other_changes_in_the_admin_ends_nothing(admin_client, user, clie
     assert browser.get("/api/v1/auth/me").status_code == 200
 
 
+def assert_deleted_by_the_task(user):
+    """The admin starts the owner's own deletion: stopped now, gone once its task ran."""
+    user.refresh_from_db()
+    assert not user.is_active and AccountDeletion.objects.filter(user=user).exists()
+    assert services.account_delete_run(user_id=user.pk)
+    assert not type(user).objects.filter(pk=user.pk).exists()
+
+
 def test_deleting_in_the_admin_closes_the_sockets(
     admin_client, user, django_capture_on_commit_callbacks
 ):
@@ -152,7 +160,7 @@ def test_deleting_in_the_admin_closes_the_sockets(
             assert admin_client.post(url, {"post": "yes"}).status_code == 302
 
     assert socket_told(user, delete)
-    assert not type(user).objects.filter(pk=user.pk).exists()
+    assert_deleted_by_the_task(user)
 
 
 def test_bulk_delete_in_the_admin_closes_the_sockets(
@@ -166,7 +174,7 @@ def test_bulk_delete_in_the_admin_closes_the_sockets(
             )
 
     assert socket_told(user, delete)
-    assert not type(user).objects.filter(pk=user.pk).exists()
+    assert_deleted_by_the_task(user)
 
 
 def test_a_password_set_in_the_admin_revokes_tokens_and_sessions(

@@ -244,7 +244,7 @@ def test_deleting_an_account_closes_its_sockets(user, django_capture_on_commit_c
     browser = logged_in(user)
     layer, channel = subscribe(user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.user_delete(user=user)
+        services.account_delete_start(user=user)
     assert not signed_in(browser)
     assert received(layer, channel) == {"type": "session.ended"}
 
