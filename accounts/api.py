@@ -32,6 +32,7 @@ from accounts.schemas import (
     UsernameIn,
     UserOut,
 )
+from circles.openapi import errors
 from circles.pagination import Page, PageParams
 
 
@@ -62,13 +63,13 @@ def csrf(request):
     return {"csrf_token": get_token(request)}
 
 
-@auth_router.post("/register", auth=None, response={201: UserOut})
+@auth_router.post("/register", auth=None, response={201: UserOut}, openapi_extra=errors(429))
 def register(request, payload: RegisterIn):
     user = services.user_register(request=request, **payload.dict())
     return Status(201, selectors.user_get_profile(username=user.username, viewer=user))
 
 
-@auth_router.post("/login", auth=LoginCsrf(), response=UserOut)
+@auth_router.post("/login", auth=LoginCsrf(), response=UserOut, openapi_extra=errors(429))
 def login(request, payload: LoginIn):
     """Starts a session. Failed tries are limited per username and address and per
     address (429 + Retry-After; circles.ratelimits)."""
@@ -103,7 +104,7 @@ def me_avatar(request, image: File[UploadedFile]):
     return Status(202, selectors.user_get_profile(username=user.username, viewer=user))
 
 
-@auth_router.post("/tokens", auth=None, response={201: TokenOut})
+@auth_router.post("/tokens", auth=None, response={201: TokenOut}, openapi_extra=errors(429))
 def token_create(request, payload: TokenIn):
     user = services.user_authenticate(
         request=request, username=payload.username, password=payload.password

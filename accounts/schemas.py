@@ -8,6 +8,7 @@ from pydantic import Field, model_serializer
 
 from accounts.selectors import user_relationship
 from circles.links import reverse_with_id
+from circles.openapi import USERNAME_SCHEMA, non_blank
 
 # --- users ----------------------------------------------------------------------------
 
@@ -73,9 +74,12 @@ class UserOut(UserSummaryOut):
 
 
 class RegisterIn(Schema):
-    username: str = Field(max_length=150)
-    email: str = Field(max_length=254)
-    password: str = Field(max_length=4096)
+    """Passwords also pass Django's validators (not too common, not all digits, not like
+    the username): 400 with the reason otherwise."""
+
+    username: str = Field(max_length=150, json_schema_extra=USERNAME_SCHEMA)
+    email: str = Field(max_length=254, json_schema_extra={"format": "email"})
+    password: str = Field(max_length=4096, json_schema_extra={"minLength": 8})
     display_name: str = Field("", max_length=60)
 
 
@@ -163,17 +167,17 @@ class CircleOut(CircleSummaryOut):
 
 
 class CircleIn(Schema):
-    name: str = Field(max_length=1000)
-    description: str = Field("", max_length=3000)
+    name: str = non_blank(max_length=1000, json_schema_extra={"maxLength": 60})
+    description: str = Field("", max_length=3000, json_schema_extra={"maxLength": 300})
 
 
 class CirclePatchIn(Schema):
-    name: str | None = Field(None, max_length=1000)
-    description: str | None = Field(None, max_length=3000)
+    name: str | None = Field(None, max_length=1000, json_schema_extra={"maxLength": 60})
+    description: str | None = Field(None, max_length=3000, json_schema_extra={"maxLength": 300})
 
 
 class UsernameIn(Schema):
-    username: str = Field(max_length=254)
+    username: str = Field(max_length=254, json_schema_extra=USERNAME_SCHEMA)
 
 
 class RoleIn(Schema):

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # NUL, control characters and lone surrogates in any text: 400 before any view
     "circles.middleware.TextGuardMiddleware",
     "circles.middleware.ApiMethodNotAllowedMiddleware",
+    # a body of a content type or shape its API operation does not declare: 415 or 400
+    "circles.middleware.ApiRequestBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
