@@ -166,10 +166,13 @@ def complete_document(doc: dict) -> dict:
     requests = _reachable(schemas, request_refs)
     for name in requests:
         _guard_text(schemas[name], TEXT_PATTERN)
+        _guard_extra_fields(schemas[name])
+    schemas["CleanJson"] = CLEAN_JSON
     for name, schema in schemas.items():
         if name != "Error" and name not in requests:  # requests are generated, not shown
             schema.setdefault("example", example_for(schema, schemas))
     _fill_response_examples(doc)
+    _link_created_ids(doc)
     return doc
 
 
@@ -211,6 +214,7 @@ def _complete_operation(
         schema = media.get("schema", {})
         _collect_refs(schema, request_refs)
         _guard_text(schema, TEXT_PATTERN)
+        _guard_extra_fields(schema)
 
     statuses = {400, 503}
     if security:
@@ -289,6 +293,29 @@ def _guard_text(schema, pattern: str) -> None:
             _guard_text(schema[key], pattern)
 
 
+# Fields a request may send beyond the declared ones are ignored, but their text is
+# guarded like any other: any JSON whose keys and strings are clean.
+CLEAN_JSON = {
+    "description": "Any JSON value without NUL, control characters or lone surrogates.",
+    "anyOf": [
+        {"type": "string", "pattern": TEXT_PATTERN},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"$ref": "#/components/schemas/CleanJson"}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": LINE_PATTERN},
+            "additionalProperties": {"$ref": "#/components/schemas/CleanJson"},
+        },
+    ],
+}
+
+
+def _guard_extra_fields(schema: dict) -> None:
+    if schema.get("type") == "object" and "additionalProperties" not in schema:
+        schema["propertyNames"] = {"pattern": LINE_PATTERN}
+        schema["additionalProperties"] = {"$ref": "#/components/schemas/CleanJson"}
+
+
 def _collect_refs(schema, found: set) -> None:
     if isinstance(schema, dict):
         ref = schema.get("$ref", "")
@@ -312,6 +339,59 @@ def _reachable(schemas: dict, names: set) -> set:
         _collect_refs(schemas[name], more)
         todo.extend(more)
     return seen
+
+
+# --- links: what a created thing's id feeds -------------------------------------------
+
+_PARAM = re.compile(r"\{([a-z_]+)\}")
+
+
+def _link_created_ids(doc: dict) -> None:
+    """OpenAPI links from each create operation (POST /…/posts → 2xx with an `id`) to every
+    operation taking that id in its path ({post_id}), so clients and Schemathesis's
+    stateful tests can follow a created post, comment, circle, conversation, message,
+    album or story to what uses it. Other path parameters are carried over."""
+    paths = doc.get("paths", {})
+    schemas = doc.get("components", {}).get("schemas", {})
+    for path, item in paths.items():
+        create = item.get("post")
+        segments = [s for s in path.split("/") if s]
+        if not create or not segments or segments[-1].startswith("{"):
+            continue
+        param = _singular(segments[-1]).replace("-", "_") + "_id"
+        for status, response in create.get("responses", {}).items():
+            if not str(status).startswith("2") or not _has_id(response, schemas):
+                continue
+            links = {}
+            for target_path, target_item in paths.items():
+                params = _PARAM.findall(target_path)
+                if param not in params:
+                    continue
+                for method, operation in target_item.items():
+                    if not isinstance(operation, dict) or "operationId" not in operation:
+                        continue
+                    parameters = {f"path.{param}": "$response.body#/id"}
+                    for other in params:
+                        if other != param and f"{{{other}}}" in path:
+                            parameters[f"path.{other}"] = f"$request.path.{other}"
+                    if len(parameters) == len(params):  # every parameter has a source
+                        links[operation["operationId"]] = {
+                            "operationId": operation["operationId"],
+                            "parameters": parameters,
+                        }
+            if links:
+                response["links"] = links
+
+
+def _singular(word: str) -> str:
+    return word[:-3] + "y" if word.endswith("ies") else word.removesuffix("s")
+
+
+def _has_id(response: dict, schemas: dict) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[1], {})
+    return "id" in schema.get("properties", {})
 
 
 # --- examples -------------------------------------------------------------------------
