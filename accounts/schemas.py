@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import Field, model_serializer
+from pydantic import Field, StrictBool, model_serializer
 
 from accounts.selectors import user_relationship
 from circles.links import reverse_with_id
@@ -91,7 +91,7 @@ class LoginIn(Schema):
 class ProfileIn(Schema):
     display_name: str | None = None
     bio: str | None = None
-    is_private: bool | None = None
+    is_private: StrictBool | None = None
 
 
 class TokenIn(Schema):

@@ -367,7 +367,7 @@ def _link_created_ids(doc: dict) -> None:
                 params = _PARAM.findall(target_path)
                 if param not in params:
                     continue
-                for method, operation in target_item.items():
+                for operation in target_item.values():
                     if not isinstance(operation, dict) or "operationId" not in operation:
                         continue
                     parameters = {f"path.{param}": "$response.body#/id"}
@@ -481,6 +481,7 @@ def _fill_response_examples(doc: dict) -> None:
 # --- enforcing the request body -------------------------------------------------------
 
 _JSON = "application/json"
+UNSUPPORTED_CONTENT_TYPE = "unsupported_content_type"
 _MULTIPART = "multipart/form-data"
 
 
@@ -502,24 +503,26 @@ def request_body_refusal(request, operation: dict, schemas: dict) -> Refusal | N
         return None
     if media_type not in declared:
         names = " or ".join(sorted(declared))
-        return Refusal(415, "unsupported_media_type", f"Send {names}.")
+        return Refusal(415, UNSUPPORTED_CONTENT_TYPE, f"Send {names}.")
     if media_type == _JSON and has_body:
         try:
             data = json.loads(request.body)
         except (ValueError, RecursionError):
             return Refusal(400, "invalid_json", "The body is not valid JSON.")
-        if _is_object_schema(declared[_JSON].get("schema", {}), schemas) and not isinstance(
-            data, dict
-        ):
+        wants_object = _is_object_schema(declared[_JSON].get("schema", {}), schemas)
+        if wants_object and not isinstance(data, dict | None):
             return Refusal(400, "invalid_json", "The body must be a JSON object.")
     return None
 
 
 def _is_object_schema(schema: dict, schemas: dict) -> bool:
+    """Whether schema wants an object (an optional body, X | None, takes null too: the
+    caller sees null as no body)."""
     if "$ref" in schema:
         schema = schemas.get(schema["$ref"].rsplit("/", 1)[1], {})
-    if "anyOf" in schema:  # an optional body (X | None): null is fine
-        return False
+    if "anyOf" in schema:
+        options = [o for o in schema["anyOf"] if o.get("type") != "null"]
+        return bool(options) and all(_is_object_schema(o, schemas) for o in options)
     return schema.get("type") == "object" or "properties" in schema
 
 

@@ -20,11 +20,11 @@ from messaging import selectors, services
 from messaging.schemas import (
     ConversationIn,
     ConversationOut,
+    ConversationReadIn,
     MessageIn,
     MessageOut,
     ReactionIn,
     ReactionsOut,
-    ReadIn,
     StoryReplyIn,
 )
 
@@ -155,7 +155,7 @@ def message_create(request, conversation_id: str):
 
 
 @conversations_router.post("/{conversation_id}/read", response={204: None})
-def conversation_read(request, conversation_id: str, payload: ReadIn):
+def conversation_read(request, conversation_id: str, payload: ConversationReadIn):
     """You have read up to message_id (moves only forward)."""
     services.conversation_mark_read(
         user=request.auth, conversation_id=conversation_id, message_id=payload.message_id

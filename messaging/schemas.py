@@ -106,7 +106,7 @@ class ConversationIn(Schema):
     usernames: list[str] = Field(
         min_length=1,
         max_length=GROUP_MAX_PEOPLE - 1,
-        json_schema_extra={"items": USERNAME_SCHEMA, "uniqueItems": True},
+        json_schema_extra={"items": USERNAME_SCHEMA},
     )
     title: str = Field("", max_length=TITLE_MAX)
 
@@ -127,7 +127,7 @@ class StoryReplyIn(Schema):
     client_id: str | None = Field(None, max_length=_TEXT_CAP, json_schema_extra=CLIENT_ID)
 
 
-class ReadIn(Schema):
+class ConversationReadIn(Schema):
     message_id: str = Field(max_length=100)
 
 
