@@ -295,25 +295,43 @@ def _guard_text(schema, pattern: str) -> None:
 
 # Fields a request may send beyond the declared ones are ignored, but their text is
 # guarded like any other: any JSON whose keys and strings are clean.
+# (Two levels deep, not recursive: openapi-python-client cannot generate a recursive
+# union; deeper text is still guarded by the server.)
+_CLEAN_SCALARS = [
+    {"type": "string", "pattern": TEXT_PATTERN},
+    {"type": "number"},
+    {"type": "boolean"},
+    {"type": "null"},
+]
 CLEAN_JSON = {
     "description": "Any JSON value without NUL, control characters or lone surrogates.",
     "anyOf": [
-        {"type": "string", "pattern": TEXT_PATTERN},
-        {"type": ["number", "boolean", "null"]},
-        {"type": "array", "items": {"$ref": "#/components/schemas/CleanJson"}},
+        *_CLEAN_SCALARS,
+        {"type": "array", "items": {"anyOf": _CLEAN_SCALARS}},
         {
             "type": "object",
             "propertyNames": {"pattern": LINE_PATTERN},
-            "additionalProperties": {"$ref": "#/components/schemas/CleanJson"},
+            "additionalProperties": {"anyOf": _CLEAN_SCALARS},
         },
     ],
 }
 
 
-def _guard_extra_fields(schema: dict) -> None:
-    if schema.get("type") == "object" and "additionalProperties" not in schema:
+def _guard_extra_fields(schema) -> None:
+    """Objects of a request (nested ones too) take extra fields of clean JSON only; arrays
+    of files in a multipart body hold at least one file."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return
+    if schema.get("type") == "object" and schema.get("additionalProperties", True) is True:
         schema["propertyNames"] = {"pattern": LINE_PATTERN}
         schema["additionalProperties"] = {"$ref": "#/components/schemas/CleanJson"}
+    if schema.get("type") == "array" and schema.get("items", {}).get("format") == "binary":
+        schema.setdefault("minItems", 1)
+    for value in schema.get("properties", {}).values():
+        _guard_extra_fields(value)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, []):
+            _guard_extra_fields(option)
 
 
 def _collect_refs(schema, found: set) -> None:
@@ -482,6 +500,8 @@ def _fill_response_examples(doc: dict) -> None:
 
 _JSON = "application/json"
 UNSUPPORTED_CONTENT_TYPE = "unsupported_content_type"
+BODY_NOT_JSON = "The body is not valid JSON."
+BODY_NOT_AN_OBJECT = "The body must be a JSON object."
 _MULTIPART = "multipart/form-data"
 
 
@@ -491,7 +511,7 @@ def _media_type(content_type: str) -> str:
 
 def request_body_refusal(request, operation: dict, schemas: dict) -> Refusal | None:
     """Whether request's body fits the operation's requestBody: a content type it
-    declares (415), JSON that parses (400 `invalid_json`), an object where the schema is
+    declares (415), JSON that parses (400), an object where the schema is
     one (400). An empty body is left to the operation's own validation."""
     body_doc = operation.get("requestBody")
     if not body_doc or request.method in ("GET", "HEAD", "OPTIONS"):
@@ -508,22 +528,24 @@ def request_body_refusal(request, operation: dict, schemas: dict) -> Refusal | N
         try:
             data = json.loads(request.body)
         except (ValueError, RecursionError):
-            return Refusal(400, "invalid_json", "The body is not valid JSON.")
-        wants_object = _is_object_schema(declared[_JSON].get("schema", {}), schemas)
-        if wants_object and not isinstance(data, dict | None):
-            return Refusal(400, "invalid_json", "The body must be a JSON object.")
+            return Refusal(400, "invalid", BODY_NOT_JSON)
+        if not _shape_fits(declared[_JSON].get("schema", {}), data, schemas):
+            return Refusal(400, "invalid", BODY_NOT_AN_OBJECT)
     return None
 
 
-def _is_object_schema(schema: dict, schemas: dict) -> bool:
-    """Whether schema wants an object (an optional body, X | None, takes null too: the
-    caller sees null as no body)."""
+def _shape_fits(schema: dict, data, schemas: dict) -> bool:
+    """Whether data has the top-level JSON type schema wants (an object, or null where the
+    body is optional); the fields inside are the operation's validation's business."""
     if "$ref" in schema:
         schema = schemas.get(schema["$ref"].rsplit("/", 1)[1], {})
     if "anyOf" in schema:
-        options = [o for o in schema["anyOf"] if o.get("type") != "null"]
-        return bool(options) and all(_is_object_schema(o, schemas) for o in options)
-    return schema.get("type") == "object" or "properties" in schema
+        return any(_shape_fits(option, data, schemas) for option in schema["anyOf"])
+    if schema.get("type") == "null":
+        return data is None
+    if schema.get("type") == "object" or "properties" in schema:
+        return isinstance(data, dict)
+    return True
 
 
 _CONVERTER = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
