@@ -210,10 +210,12 @@ def _complete_operation(
     for parameter in parameters:
         _constrain_parameter(parameter)
     body = operation.get("requestBody")
-    for media in (body or {}).get("content", {}).values():
+    for media_type, media in (body or {}).get("content", {}).items():
         schema = media.get("schema", {})
         _collect_refs(schema, request_refs)
         _guard_text(schema, TEXT_PATTERN)
+        if media_type == _MULTIPART:  # extra parts of a form are text (or files)
+            schema.setdefault("additionalProperties", {"type": "string", "pattern": TEXT_PATTERN})
         _guard_extra_fields(schema)
 
     statuses = {400, 503}
