@@ -214,8 +214,10 @@ def _complete_operation(
         schema = media.get("schema", {})
         _collect_refs(schema, request_refs)
         _guard_text(schema, TEXT_PATTERN)
-        if media_type == _MULTIPART:  # extra parts of a form are text (or files)
-            schema.setdefault("additionalProperties", {"type": "string", "pattern": TEXT_PATTERN})
+        if media_type == _MULTIPART and "additionalProperties" not in schema:
+            # extra parts of a form are text, under clean names
+            schema["propertyNames"] = {"pattern": LINE_PATTERN}
+            schema["additionalProperties"] = {"type": "string", "pattern": TEXT_PATTERN}
         _guard_extra_fields(schema)
 
     statuses = {400, 503}
