@@ -10,7 +10,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/10
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test bench lint install install-test services browser smoke clean
+.PHONY: run test fuzz bench lint install install-test services browser smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ test: install-test services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup \
 		--cov --cov-report=term:skip-covered --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
+
+# The API contract tests at length: 100 examples per operation, longer stateful runs.
+# Leave it running; a failure prints the curl command that reproduces it.
+fuzz: install-test services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} FUZZ_STATEFUL_EXAMPLES=$${FUZZ_STATEFUL_EXAMPLES:-50} \
+	FUZZ_STATEFUL_STEPS=$${FUZZ_STATEFUL_STEPS:-20} \
+	$(PY) -m pytest -n 0 --no-cov tests/platform/test_api_contract.py $(PYTEST_ARGS)
 
 bench: install-test services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench $(BENCH_ARGS)

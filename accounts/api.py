@@ -39,6 +39,7 @@ from accounts.schemas import (
     UsernameIn,
     UserOut,
 )
+from circles.openapi import errors
 from circles.pagination import Page, PageParams
 
 
@@ -70,7 +71,7 @@ def csrf(request):
     return {"csrf_token": get_token(request)}
 
 
-@auth_router.post("/register", auth=None, response={201: UserOut})
+@auth_router.post("/register", auth=None, response={201: UserOut}, openapi_extra=errors(429))
 def register(request, payload: RegisterIn):
     """`invite_token` (beyond API.md): the token of an invitation link, required when the
     instance is invite-only; an unknown, used, expired or withdrawn one answers 400 on
@@ -79,7 +80,7 @@ def register(request, payload: RegisterIn):
     return Status(201, selectors.user_get_profile(username=user.username, viewer=user))
 
 
-@auth_router.post("/login", auth=LoginCsrf(), response=UserOut)
+@auth_router.post("/login", auth=LoginCsrf(), response=UserOut, openapi_extra=errors(429))
 def login(request, payload: LoginIn):
     """Starts a session. Failed tries are limited per username and address and per
     address (429 + Retry-After; circles.ratelimits). An account with two-factor sign-in
@@ -119,7 +120,7 @@ def me_avatar(request, image: File[UploadedFile]):
     return Status(202, selectors.user_get_profile(username=user.username, viewer=user))
 
 
-@auth_router.delete("/me", response={204: None})
+@auth_router.delete("/me", response={204: None}, openapi_extra=errors(429))
 def me_delete(request, payload: AccountDeleteIn):
     """Delete your account: `{password, otp_code?}` (otp_code: the second factor, needed
     when two-factor sign-in is on).
@@ -132,14 +133,14 @@ def me_delete(request, payload: AccountDeleteIn):
     return Status(204, None)
 
 
-@auth_router.post("/me/export", response={202: DataExportOut})
+@auth_router.post("/me/export", response={202: DataExportOut}, openapi_extra=errors(409, 429))
 def me_export_start(request):
     """Start "Download your data" (a ZIP built by a task). 409 while one is being built;
     requests are limited (429)."""
     return Status(202, services.data_export_request(user=request.auth, request=request))
 
 
-@auth_router.get("/me/export", response=DataExportOut)
+@auth_router.get("/me/export", response=DataExportOut, openapi_extra=errors(404))
 def me_export(request):
     """Your newest export: its state and percent while building, its download_url once
     ready (7 days). 404 when you have none."""
@@ -149,7 +150,7 @@ def me_export(request):
     return export
 
 
-@auth_router.post("/tokens", auth=None, response={201: TokenOut})
+@auth_router.post("/tokens", auth=None, response={201: TokenOut}, openapi_extra=errors(429))
 def token_create(request, payload: TokenIn):
     """For an account with two-factor sign-in, `otp_code` too (beyond API.md): a token is
     only made after the second factor (400 `two_factor_required` / `invalid_otp_code`)."""
@@ -178,7 +179,7 @@ def invitation_list(request, page: Query[PageParams]):
     )
 
 
-@invitations_router.post("", response={201: InvitationCreatedOut})
+@invitations_router.post("", response={201: InvitationCreatedOut}, openapi_extra=errors(429))
 def invitation_create(request, payload: InvitationIn):
     """A single-use link to register, valid INVITATION_DAYS (7); `token` and `link` are in
     this answer only. 20 a day (429). Not in API.md."""

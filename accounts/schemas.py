@@ -5,10 +5,11 @@ from typing import Literal
 
 from django.urls import reverse
 from ninja import Schema
-from pydantic import Field, model_serializer
+from pydantic import Field, StrictBool, model_serializer
 
 from accounts.selectors import user_relationship
 from circles.links import reverse_with_id
+from circles.openapi import USERNAME_SCHEMA, non_blank
 
 # --- users ----------------------------------------------------------------------------
 
@@ -74,9 +75,12 @@ class UserOut(UserSummaryOut):
 
 
 class RegisterIn(Schema):
-    username: str = Field(max_length=150)
-    email: str = Field(max_length=254)
-    password: str = Field(max_length=4096)
+    """Passwords also pass Django's validators (not too common, not all digits, not like
+    the username): 400 with the reason otherwise."""
+
+    username: str = Field(max_length=150, json_schema_extra=USERNAME_SCHEMA)
+    email: str = Field(max_length=254, json_schema_extra={"format": "email"})
+    password: str = Field(max_length=4096, json_schema_extra={"minLength": 8})
     display_name: str = Field("", max_length=60)
     # beyond API.md: the invitation link's token (required when the instance is invite-only)
     invite_token: str = Field("", max_length=100)
@@ -92,7 +96,7 @@ class LoginIn(Schema):
 class ProfileIn(Schema):
     display_name: str | None = None
     bio: str | None = None
-    is_private: bool | None = None
+    is_private: StrictBool | None = None
 
 
 class TokenIn(Schema):
@@ -170,17 +174,17 @@ class CircleOut(CircleSummaryOut):
 
 
 class CircleIn(Schema):
-    name: str = Field(max_length=1000)
-    description: str = Field("", max_length=3000)
+    name: str = non_blank(max_length=1000, json_schema_extra={"maxLength": 60})
+    description: str = Field("", max_length=3000, json_schema_extra={"maxLength": 300})
 
 
 class CirclePatchIn(Schema):
-    name: str | None = Field(None, max_length=1000)
-    description: str | None = Field(None, max_length=3000)
+    name: str | None = Field(None, max_length=1000, json_schema_extra={"maxLength": 60})
+    description: str | None = Field(None, max_length=3000, json_schema_extra={"maxLength": 300})
 
 
 class UsernameIn(Schema):
-    username: str = Field(max_length=254)
+    username: str = Field(max_length=254, json_schema_extra=USERNAME_SCHEMA)
 
 
 class RoleIn(Schema):

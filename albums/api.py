@@ -15,6 +15,7 @@ from albums.schemas import (
     CoverIn,
     MoveOut,
 )
+from circles.openapi import errors
 from circles.pagination import Page, PageParams
 from circles.ratelimits import enforce
 from posts.schemas import LikeOut
@@ -61,7 +62,7 @@ def album_delete(request, album_id: str):
     return Status(204, None)
 
 
-@router.post("/{album_id}/images", response={202: AlbumItemsOut})
+@router.post("/{album_id}/images", response={202: AlbumItemsOut}, openapi_extra=errors(429))
 def album_images_add(
     request, album_id: str, images: File[list[UploadedFile]], alt: Form[list[str]] = None
 ):
@@ -75,7 +76,7 @@ def album_images_add(
     return Status(202, {"items": items})
 
 
-@router.post("/{album_id}/posts", response={201: AlbumItemsOut})
+@router.post("/{album_id}/posts", response={201: AlbumItemsOut}, openapi_extra=errors(409))
 def album_posts_add(request, album_id: str, payload: AlbumPostPickIn):
     """Put photos of one of your posts into the album (all, or image_ids). 400
     audience_wider when the album would show them to someone the post doesn't."""
@@ -91,7 +92,7 @@ def album_item_remove(request, album_id: str, item_id: str):
     return Status(204, None)
 
 
-@router.post("/{album_id}/items/{item_id}/move", response=MoveOut)
+@router.post("/{album_id}/items/{item_id}/move", response=MoveOut, openapi_extra=errors(409))
 def album_item_move(request, album_id: str, item_id: str, payload: AlbumMoveIn):
     album = selectors.album_get_visible(viewer=request.auth, album_id=album_id)
     position = services.album_item_move(
@@ -116,7 +117,7 @@ def album_cover_clear(request, album_id: str):
     return Status(204, None)
 
 
-@router.post("/{album_id}/like", response=LikeOut)
+@router.post("/{album_id}/like", response=LikeOut, openapi_extra=errors(429))
 def album_like(request, album_id: str):
     enforce(request, "like", key=f"user:{request.auth.pk}")
     album = selectors.album_get_visible(viewer=request.auth, album_id=album_id)

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from accounts.schemas import UserSummaryOut
 from albums.models import DESCRIPTION_MAX, TITLE_MAX
+from circles.openapi import non_blank
 from media.schemas import ImageOut
 from posts.schemas import CircleRefOut
 
@@ -78,7 +79,7 @@ class AlbumItemsOut(Schema):
 
 
 class AlbumIn(Schema):
-    title: str = Field(max_length=TITLE_MAX)
+    title: str = non_blank(max_length=TITLE_MAX)
     description: str = Field("", max_length=DESCRIPTION_MAX)
     circle_id: str | None = None
     # beyond API.md: with circle_id, "personal" makes your own album shown to that circle

@@ -6,6 +6,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from accounts.selectors import user_for_api_token
 from circles.errors import install_error_handlers
+from circles.openapi import complete_document
 
 
 class BearerTokenAuth(HttpBearer):
@@ -28,15 +29,18 @@ class SessionCsrfAuth(SessionAuth):
 
 
 class CirclesApi(NinjaAPI):
-    """NinjaAPI whose OpenAPI document is built once per process: it only changes with the
-    code, and building it takes tens of milliseconds."""
+    """NinjaAPI whose OpenAPI document tells the whole truth (circles.openapi completes
+    what ninja builds: every error, input constraint, security requirement and example)
+    and is built once per process: it only changes with the code, and building it takes
+    tens of milliseconds."""
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
         cache = self.__dict__.setdefault("_schemas", {})
         if path_prefix not in cache:
-            cache[path_prefix] = super().get_openapi_schema(path_prefix=path_prefix)
+            document = super().get_openapi_schema(path_prefix=path_prefix)
+            cache[path_prefix] = complete_document(document)
         return cache[path_prefix]
 
 

@@ -142,6 +142,9 @@ def suspicious_response(exc: SuspiciousOperation):
 
 
 INVALID_TEXT = "invalid_text"
+# The message of a request the OpenAPI document already says is wrong (a missing field, a
+# wrong type, a value out of its bounds), apart from a service's refusals of valid input.
+SCHEMA_MISMATCH = "The request does not match the API's schema; see fields."
 
 
 def invalid_text_refusal(field_name: str, message: str) -> Refusal:
@@ -163,7 +166,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def on_schema_error(request, exc: NinjaValidationError):
         fields = _ninja_validation_fields(exc.errors)
-        return error_response(400, "invalid", "Some fields are not valid.", fields=fields)
+        return error_response(400, "invalid", SCHEMA_MISMATCH, fields=fields)
 
     @api.exception_handler(AuthenticationError)
     def on_unauthenticated(request, exc):

@@ -7,7 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
@@ -193,3 +193,33 @@ class NoIndexMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
         return response
+
+
+class ApiRequestBodyMiddleware:
+    """The one place a request body is checked against what its API operation declares
+    in the OpenAPI document (circles.openapi.request_body_refusal): a content type it
+    does not take answers 415, JSON that does not parse or is not the object the schema
+    wants answers 400 — before the view, in the error format, whatever the endpoint."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if not request.path.startswith("/api/") or match is None or not match.route:
+            return None
+        from circles.api import api
+        from circles.errors import error_object
+        from circles.openapi import openapi_path, request_body_refusal
+
+        document = api.get_openapi_schema()
+        operation = document["paths"].get(openapi_path(match.route), {}).get(request.method.lower())
+        if operation is None:
+            return None
+        refused = request_body_refusal(request, operation, document["components"]["schemas"])
+        if refused is None:
+            return None
+        return JsonResponse({"error": error_object(refused)}, status=refused.status)

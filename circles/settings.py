@@ -98,6 +98,9 @@ MIDDLEWARE = [
     "accounts.middleware.AnonymousWallMiddleware",
     # TWO_FACTOR_REQUIRED_FOR_STAFF: staff without a second factor enrol before /admin/
     "accounts.middleware.StaffTwoFactorMiddleware",
+    # a body of a content type or shape its API operation does not declare: 415 or 400
+    # (after the wall: a stranger learns nothing but 401)
+    "circles.middleware.ApiRequestBodyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # a Ratelimited raised by a page becomes RATELIMIT_VIEW's 429 with Retry-After

@@ -14,16 +14,17 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from circles.errors import ApiError
+from circles.openapi import errors
 from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from messaging import selectors, services
 from messaging.schemas import (
     ConversationIn,
     ConversationOut,
+    ConversationReadIn,
     MessageIn,
     MessageOut,
     ReactionIn,
     ReactionsOut,
-    ReadIn,
     StoryReplyIn,
 )
 
@@ -135,7 +136,7 @@ def message_list(request, conversation_id: str, page: Query[HistoryParams]):
 @conversations_router.post(
     "/{conversation_id}/messages",
     response={200: MessageOut, 201: MessageOut},
-    openapi_extra=_SEND_BODY,
+    openapi_extra={**_SEND_BODY, **errors(409, 429)},
 )
 def message_create(request, conversation_id: str):
     """JSON `{content?, client_id}`, or multipart `client_id`, `content?`, `image` (a
@@ -154,7 +155,7 @@ def message_create(request, conversation_id: str):
 
 
 @conversations_router.post("/{conversation_id}/read", response={204: None})
-def conversation_read(request, conversation_id: str, payload: ReadIn):
+def conversation_read(request, conversation_id: str, payload: ConversationReadIn):
     """You have read up to message_id (moves only forward)."""
     services.conversation_mark_read(
         user=request.auth, conversation_id=conversation_id, message_id=payload.message_id
@@ -175,7 +176,11 @@ def reaction_delete(request, message_id: str, emoji: str):
     return Status(204, None)
 
 
-@story_replies_router.post("/{story_id}/reply", response={200: MessageOut, 201: MessageOut})
+@story_replies_router.post(
+    "/{story_id}/reply",
+    response={200: MessageOut, 201: MessageOut},
+    openapi_extra=errors(409, 429),
+)
 def story_reply(request, story_id: str, payload: StoryReplyIn):
     """Reply to a story you may see with a direct message to its author (the conversation
     is opened or reused); the message refers to the story. 201 with the message (200 and

@@ -7,8 +7,11 @@ from ninja import Schema
 from pydantic import Field
 
 from accounts.schemas import UserSummaryOut
+from circles.openapi import CLIENT_ID_PATTERN, USERNAME_SCHEMA, non_blank
 from media.schemas import ImageOut
 from messaging.models import GROUP_MAX_PEOPLE, TITLE_MAX
+
+CLIENT_ID = {"pattern": CLIENT_ID_PATTERN, "maxLength": 64}
 
 # Inputs only check types and gross sizes; messaging.services checks the rules and
 # answers with readable messages (4,000 characters, the client id's shape, ...).
@@ -100,7 +103,11 @@ class ConversationOut(Schema):
 
 
 class ConversationIn(Schema):
-    usernames: list[str] = Field(min_length=1, max_length=GROUP_MAX_PEOPLE - 1)
+    usernames: list[str] = Field(
+        min_length=1,
+        max_length=GROUP_MAX_PEOPLE - 1,
+        json_schema_extra={"items": USERNAME_SCHEMA},
+    )
     title: str = Field("", max_length=TITLE_MAX)
 
 
@@ -108,24 +115,24 @@ class MessageIn(Schema):
     """JSON body of POST /conversations/{id}/messages (multipart sends the same fields
     plus `image`)."""
 
-    client_id: str = Field(max_length=_TEXT_CAP)
-    content: str = Field("", max_length=_TEXT_CAP)
+    client_id: str = Field(max_length=_TEXT_CAP, json_schema_extra=CLIENT_ID)
+    content: str = Field("", max_length=_TEXT_CAP, json_schema_extra={"maxLength": 4000})
 
 
 class StoryReplyIn(Schema):
     """POST /stories/{id}/reply (beyond API.md): the reply's text, and optionally the
     client_id that makes a repeat return the first message."""
 
-    content: str = Field(max_length=_TEXT_CAP)
-    client_id: str | None = Field(None, max_length=_TEXT_CAP)
+    content: str = non_blank(max_length=_TEXT_CAP, json_schema_extra={"maxLength": 4000})
+    client_id: str | None = Field(None, max_length=_TEXT_CAP, json_schema_extra=CLIENT_ID)
 
 
-class ReadIn(Schema):
+class ConversationReadIn(Schema):
     message_id: str = Field(max_length=100)
 
 
 class ReactionIn(Schema):
-    emoji: str = Field(max_length=100)
+    emoji: str = Field(max_length=100, json_schema_extra={"maxLength": 16, "minLength": 1})
 
 
 class ReactionsOut(Schema):

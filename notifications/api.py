@@ -4,7 +4,7 @@ from ninja import Body, Query, Router, Status
 
 from circles.pagination import Page, PageParams
 from notifications import selectors, services
-from notifications.schemas import NotificationOut, ReadIn, UnreadCountOut
+from notifications.schemas import NotificationOut, NotificationsReadIn, UnreadCountOut
 
 router = Router(tags=["notifications"])
 
@@ -24,7 +24,7 @@ def notification_unread_count(request):
 
 
 @router.post("/read", response={204: None})
-def notifications_read(request, payload: Body[ReadIn | None] = None):
+def notifications_read(request, payload: Body[NotificationsReadIn | None] = None):
     ids = payload.ids if payload is not None else None
     services.notifications_mark_read(user=request.auth, ids=ids)
     return Status(204, None)

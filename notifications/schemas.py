@@ -33,7 +33,7 @@ class UnreadCountOut(Schema):
     count: int
 
 
-class ReadIn(Schema):
+class NotificationsReadIn(Schema):
     """No ids (or null): every notification. An empty list marks none."""
 
     ids: list[str] | None = None

@@ -3,6 +3,7 @@
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from circles.errors import ApiError
+from circles.openapi import errors
 from circles.pagination import Page, PageParams
 from circles.ratelimits import enforce
 from posts import cards, selectors, services
@@ -14,7 +15,7 @@ comments_router = Router(tags=["posts"])
 IDEMPOTENCY_KEY_MAX = 100
 
 
-@router.post("", response={202: PostOut})
+@router.post("", response={202: PostOut}, openapi_extra=errors(429))
 def post_create(
     request,
     images: File[list[UploadedFile]],
@@ -54,7 +55,7 @@ def post_delete(request, post_id: str):
     return Status(204, None)
 
 
-@router.post("/{post_id}/like", response=LikeOut)
+@router.post("/{post_id}/like", response=LikeOut, openapi_extra=errors(429))
 def post_like(request, post_id: str):
     enforce(request, "like", key=f"user:{request.auth.pk}")
     post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
@@ -92,7 +93,7 @@ def comment_list(request, post_id: str, page: Query[PageParams], parent_id: str 
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.post("/{post_id}/comments", response={201: CommentOut})
+@router.post("/{post_id}/comments", response={201: CommentOut}, openapi_extra=errors(429))
 def comment_create(request, post_id: str, payload: CommentIn):
     enforce(request, "comment", key=f"user:{request.auth.pk}")
     post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
@@ -109,7 +110,7 @@ def comment_delete(request, comment_id: str):
     return Status(204, None)
 
 
-@comments_router.post("/{comment_id}/like", response=LikeOut)
+@comments_router.post("/{comment_id}/like", response=LikeOut, openapi_extra=errors(429))
 def comment_like(request, comment_id: str):
     enforce(request, "like", key=f"user:{request.auth.pk}")
     comment = selectors.comment_get_visible(viewer=request.auth, comment_id=comment_id)
@@ -137,7 +138,7 @@ def _page(page):
     return cards.page_response(page)
 
 
-@discovery_router.get("/feed", response=Page[PostOut])
+@discovery_router.get("/feed", response=Page[PostOut], openapi_extra=errors(429))
 def feed(request, page: Query[PageParams]):
     """Posts you may see by the people you follow and by you, newest first. 60 a minute."""
     enforce(request, "feed", key=f"user:{request.auth.pk}")

@@ -3,7 +3,9 @@ from datetime import datetime
 from ninja import Schema
 
 from accounts.schemas import UserSummaryOut
+from circles.openapi import non_blank
 from media.schemas import ImageOut
+from posts.models import COMMENT_MAX
 from posts.text import caption_html
 
 
@@ -64,7 +66,7 @@ class LikeOut(Schema):
 
 
 class CommentIn(Schema):
-    content: str
+    content: str = non_blank(json_schema_extra={"maxLength": COMMENT_MAX})
     parent_id: str | None = None
 
 

@@ -6,6 +6,7 @@ from ninja import Query, Router, Status
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.selectors import user_for_api_token
+from circles.openapi import errors
 from circles.pagination import Page, PageParams
 from staff import selectors, services, stats
 from staff.schemas import (
@@ -47,20 +48,20 @@ def _nobody_else(request):
 router = Router(tags=["admin"], auth=[StaffBearerAuth(), StaffSessionAuth(), _nobody_else])
 
 
-@router.get("/users", response=Page[AdminUserOut])
+@router.get("/users", response=Page[AdminUserOut], openapi_extra=errors(404))
 def admin_user_list(request, filters: Query[AdminUserListParams], page: Query[PageParams]):
     return selectors.user_list_for_staff(
         q=filters.q, banned=filters.banned, cursor=page.cursor, limit=page.limit
     )
 
 
-@router.delete("/users/{username}", response={204: None})
+@router.delete("/users/{username}", response={204: None}, openapi_extra=errors(404))
 def admin_user_ban(request, username: str):
     services.staff_user_ban(actor=request.auth, username=username, ip=services.request_ip(request))
     return Status(204, None)
 
 
-@router.post("/users/{username}/unban", response={204: None})
+@router.post("/users/{username}/unban", response={204: None}, openapi_extra=errors(404))
 def admin_user_unban(request, username: str):
     services.staff_user_unban(
         actor=request.auth, username=username, ip=services.request_ip(request)
@@ -68,19 +69,19 @@ def admin_user_unban(request, username: str):
     return Status(204, None)
 
 
-@router.get("/posts", response=Page[AdminPostOut])
+@router.get("/posts", response=Page[AdminPostOut], openapi_extra=errors(404))
 def admin_post_list(request, filters: Query[AdminPostListParams], page: Query[PageParams]):
     return selectors.post_list_for_staff(
         q=filters.q, author=filters.author, cursor=page.cursor, limit=page.limit
     )
 
 
-@router.delete("/posts/{post_id}", response={204: None})
+@router.delete("/posts/{post_id}", response={204: None}, openapi_extra=errors(404))
 def admin_post_remove(request, post_id: str):
     services.staff_post_remove(actor=request.auth, post_id=post_id, ip=services.request_ip(request))
     return Status(204, None)
 
 
-@router.get("/stats", response=StatsOut)
+@router.get("/stats", response=StatsOut, openapi_extra=errors(404))
 def admin_stats(request):
     return stats.stats_collect()

@@ -5,6 +5,7 @@ messaging's API serves them (messaging/api.py), mounted under the same prefix.""
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from circles.errors import ApiError
+from circles.openapi import errors
 from circles.pagination import Page, PageParams
 from circles.ratelimits import enforce
 from stories import cards, selectors, services
@@ -14,7 +15,7 @@ from stories.schemas import StoryOut, StoryViewerOut, TrayOut
 router = Router(tags=["stories"])
 
 
-@router.post("", response={202: StoryOut})
+@router.post("", response={202: StoryOut}, openapi_extra=errors(429))
 def story_create(
     request,
     image: File[UploadedFile],
