@@ -27,6 +27,7 @@ import logging
 import time
 import uuid
 
+import orjson
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -36,7 +37,7 @@ from channels.utils import await_many_dispatch
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.protocols.utils import ClientDisconnected
 
-from circles import textguard
+from circles import realtime, textguard
 from circles.errors import REFUSALS, error_object, invalid_text_refusal, refusal
 from circles.realtime import conversation_group, user_group
 from messaging import events, presence
@@ -73,13 +74,33 @@ def error_body(exc: Exception) -> dict:
 
 
 def _send_and_describe(*, user, conversation_id, client_id, content) -> dict:
-    """One trip to the database thread: store the message, describe it for events."""
+    """Store the message, describe it for events (in the database thread)."""
     message, _ = message_send(
         sender=user, conversation_id=conversation_id, client_id=client_id, content=content
     )
     if not hasattr(message, "reactions_by_user"):
         message.reactions_by_user = []
     return events.message_payload(message)
+
+
+async def _in_database_thread(function, **kwargs):
+    """function(**kwargs) in the database thread (one trip there and back); what it
+    published on commit is sent from here, on the event loop, once it returns — not from
+    the thread, which would hop back to this loop and hold the thread (and every other
+    socket's database work behind it) until Redis answered (circles.realtime.deferred)."""
+
+    def run():
+        with realtime.deferred() as held:
+            try:
+                return function(**kwargs), None, held
+            except Exception as exc:  # what committed before the fault is still announced
+                return None, exc, held
+
+    result, error, held = await database_sync_to_async(run)()
+    await realtime.apublish_all(held)
+    if error is not None:
+        raise error
+    return result
 
 
 async def _settle_presence(user, conversation_ids: list[str]) -> None:
@@ -97,6 +118,11 @@ async def _settle_presence(user, conversation_ids: list[str]) -> None:
 
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
+    @classmethod
+    async def encode_json(cls, content):
+        # orjson: ~5x faster than json.dumps for a message frame, sent once per recipient
+        return orjson.dumps(content).decode()
+
     async def __call__(self, scope, receive, send):
         """Channels' AsyncConsumer.__call__, with a channel-layer receive that survives a
         client-side read timeout. channels_redis waits for events with a blocking pop of
@@ -272,7 +298,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def on_message_send(self, content):
         client_id = content.get("client_id")
         try:
-            message = await database_sync_to_async(_send_and_describe)(
+            message = await _in_database_thread(
+                _send_and_describe,
                 user=self.user,
                 conversation_id=content.get("conversation_id"),
                 client_id=client_id,
@@ -308,15 +335,16 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return
         self.typed[conversation_id] = now
         try:
-            await database_sync_to_async(typing_announce)(
-                user=self.user, conversation_id=conversation_id
+            await _in_database_thread(
+                typing_announce, user=self.user, conversation_id=conversation_id
             )
         except REFUSALS as exc:
             await self.send_json({"type": "error", "error": error_body(exc)})
 
     async def on_read(self, content):
         try:
-            await database_sync_to_async(conversation_mark_read)(
+            await _in_database_thread(
+                conversation_mark_read,
                 user=self.user,
                 conversation_id=content.get("conversation_id"),
                 message_id=content.get("message_id"),
