@@ -26,6 +26,7 @@ import json
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from channels.consumer import get_handler_name
@@ -34,6 +35,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+from django.conf import settings
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.protocols.utils import ClientDisconnected
 
@@ -62,6 +64,19 @@ FRAMES_PER_SECOND = 30
 CLOSE_AFTER_FRAMES_PER_SECOND = 4 * FRAMES_PER_SECOND
 TYPING_EVERY_S = 0.5
 JOIN_BATCH = 20  # conversation groups joined at once on connect
+
+# The threads that run the sockets' writes (a send, typing, a read mark), each with its
+# database connection from the pool. Not Django's one sync thread: every socket of the
+# process queued its sends behind each other there, one PostgreSQL round trip at a time,
+# and under load that queue was the tail (README "Performance", "Hot paths"). Order is
+# the database's: a send locks its conversation's row until it commits, so seqs follow
+# commit order whichever thread writes them.
+_writers = ThreadPoolExecutor(
+    max_workers=settings.CHAT_WRITE_THREADS, thread_name_prefix="socket-writes"
+)
+
+# Writes in progress (held so they are not collected while shielded from a cancel).
+_writing: set = set()
 
 # Offline checks scheduled after a last socket closed (held so they are not collected).
 _settling: set = set()
@@ -96,8 +111,19 @@ async def _in_database_thread(function, **kwargs):
             except Exception as exc:  # what committed before the fault is still announced
                 return None, exc, held
 
-    result, error, held = await database_sync_to_async(run)()
-    await realtime.apublish_all(held)
+    async def write_and_publish():
+        result, error, held = await database_sync_to_async(
+            run, thread_sensitive=False, executor=_writers
+        )()
+        await realtime.apublish_all(held)
+        return result, error
+
+    # shielded: a socket that closes (or a task cancelled) mid-write still publishes what
+    # was committed, as the write itself cannot be taken back
+    task = asyncio.ensure_future(write_and_publish())
+    _writing.add(task)
+    task.add_done_callback(_writing.discard)
+    result, error = await asyncio.shield(task)
     if error is not None:
         raise error
     return result
@@ -180,6 +206,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.window = (0.0, 0)  # (second it started, frames in it)
         self.typed: dict[str, float] = {}
         self.presence_seen: dict[str, str] = {}  # user id -> last announcement passed on
+        self.presence_shown: dict[str, bool] = {}  # user id -> what the page was last told
         await self.join(user_group(user.pk))
         ids = await database_sync_to_async(conversation_ids_for_user)(user=user)
         for start in range(0, len(ids), JOIN_BATCH):  # bounded: the layer's pool is finite
@@ -190,6 +217,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         # who is online now (a reconnecting page has set every dot to offline meanwhile)
         partners = database_sync_to_async(user_list_partners_online)
         for person in await partners(user=user, conversation_ids=ids):
+            self.presence_shown[person["id"]] = True
             await self.send_json({"type": "presence", "user": person, "online": True})
 
     async def disconnect(self, code):
@@ -439,4 +467,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         if self.presence_seen.get(user_id) == event["announcement"]:
             return
         self.presence_seen[user_id] = event["announcement"]
+        # an announcement sent before this socket joined can still reach it (the pub/sub
+        # layer resolves a group's sockets when an event arrives): tell nothing twice
+        if self.presence_shown.get(user_id) == event["online"]:
+            return
+        self.presence_shown[user_id] = event["online"]
         await self.send_json({"type": "presence", "user": event["user"], "online": event["online"]})
