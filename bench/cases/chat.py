@@ -33,6 +33,7 @@ Where a send's time went: see README "Performance", "Hot paths".
 """
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import sys
@@ -198,7 +199,7 @@ def run(bench: Bench) -> list[Result]:
         results += [row, ack]
         print(
             f"chat: {kind} {rate:g} msg/s: {len(delivered)}/{expected} delivered, "
-            f"{report['refused']} refused",
+            f"{report['refused']} refused, {report['dropped']} not sent (socket closed)",
             file=sys.stderr,
         )
     return results
@@ -321,12 +322,13 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
     report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0)
     for kind in ("direct", "group", "floor", "floor-group"):
         for k, (ws, frame) in enumerate(senders_of[kind]):
-            await send(ws, frame, f"warmup-{uuid.uuid4().hex[:8]}-{k}", "warm-up")
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await send(ws, frame, f"warmup-{uuid.uuid4().hex[:8]}-{k}", "warm-up")
             await asyncio.sleep(0.01)
     await asyncio.sleep(2.0)
     reports = []
     for kind, rate in plan:
-        report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0)
+        report.update(delivered_ms=[], acked_ms=[], refused=0, dropped=0, last=0.0)
         total = int(rate * duration_s)
         expected = total * audience[kind]
         active = senders_of[kind]
@@ -340,7 +342,10 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
             ws, frame = active[k % len(active)]
             client_id = f"{run_id}-{k}"
             due[client_id] = at
-            await send(ws, frame, client_id, f"bench message {k}")
+            try:
+                await send(ws, frame, client_id, f"bench message {k}")
+            except websockets.ConnectionClosed:  # counted: never delivered, never acked
+                report["dropped"] += 1
         deadline = time.perf_counter() + DELIVERY_TIMEOUT_S
         while len(report["delivered_ms"]) < expected and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)
@@ -351,6 +356,7 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
                 "delivered_ms": list(report["delivered_ms"]),
                 "acked_ms": list(report["acked_ms"]),
                 "refused": report["refused"],
+                "dropped": report["dropped"],
                 "elapsed_s": max(report["last"] - start, 0.0),
             }
         )
