@@ -53,6 +53,7 @@ GROUP_RATE = 20.0
 DURATION_S = 8.0
 CONNECT_CONCURRENCY = 20
 DELIVERY_TIMEOUT_S = 5.0
+DRAIN_TIMEOUT_S = 30.0  # at most this long between loads for the servers to fall quiet
 USERNAME_PREFIX = "chatbench_"
 GROUP_PREFIX = "chatgroup_"
 FLOOR_APP = "bench.floor:application"
@@ -232,6 +233,7 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
     async def reader(ws):
         async for raw in ws:
             now = time.perf_counter()
+            report["heard"] = now
             frame = json.loads(raw)
             kind = frame.get("type")
             if kind == "message.new":
@@ -319,7 +321,7 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
 
     # Warm-up, not measured (as the HTTP loads do): each sender's first message pays for
     # the first database connections of the pools and the first trip of every code path.
-    report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0)
+    report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0, heard=0.0)
     for kind in ("direct", "group", "floor", "floor-group"):
         for k, (ws, frame) in enumerate(senders_of[kind]):
             with contextlib.suppress(websockets.ConnectionClosed):
@@ -361,7 +363,11 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
             }
         )
         due.clear()
-        await asyncio.sleep(1.0)  # a breath between loads
+        # Let the servers drain what this load left queued (an overloaded run would
+        # otherwise hand its backlog to the next load): wait for a second with no frame.
+        drained_by = time.perf_counter() + DRAIN_TIMEOUT_S
+        while time.perf_counter() < drained_by and time.perf_counter() - report["heard"] < 1.0:
+            await asyncio.sleep(0.1)
     for task in readers:
         task.cancel()
     await asyncio.gather(*(ws.close() for ws in [*sockets, *floors]), return_exceptions=True)
