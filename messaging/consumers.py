@@ -151,9 +151,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def __call__(self, scope, receive, send):
         """Channels' AsyncConsumer.__call__, with a channel-layer receive that survives a
-        client-side read timeout. channels_redis's core layer (CHANNEL_LAYER=core) waits for
-        events with a blocking pop of
-        5 s, and redis-py 8 also times reads out after 5 s by default: when the empty
+        client-side read timeout. channels_redis's core layer (CHANNEL_LAYER=core) waits
+        for events with a blocking pop of 5 s, and redis-py 8 also times reads out after
+        5 s by default: when the empty
         answer arrives a moment late, the read raises TimeoutError, which would end the
         consumer and close an idle socket. Retrying is what the pop would have done.
         (The settings can remove the cause: see the hosts options of CHANNEL_LAYERS.)"""
