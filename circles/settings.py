@@ -164,8 +164,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
 # Threads per process that run the sockets' writes (messaging/consumers.py), each holding
-# a pooled connection while it works: keep it below DATABASE_POOL_MAX_SIZE.
-CHAT_WRITE_THREADS = env.int("CHAT_WRITE_THREADS", default=4)
+# a pooled connection while it works: keep it below DATABASE_POOL_MAX_SIZE. One on SQLite,
+# which takes one writer at a time anyway.
+CHAT_WRITE_THREADS = env.int(
+    "CHAT_WRITE_THREADS",
+    default=4 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 1,
+)
 # Server-side binding, so that PostgreSQL keeps the plans of statements run again and again:
 # psycopg prepares a statement on its second run on a connection. The feed's page query
 # took longer to plan than to run (1.3 and 1.5 ms on the bench VM). Plans live as long as
