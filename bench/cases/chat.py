@@ -170,7 +170,7 @@ def run(bench: Bench) -> list[Result]:
         args = (ports, pairs, (group_id, members), cookies, plan, duration, SENDERS)
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             connected, connect_s, reports = pool.apply_async(_generate, args).get(
-                timeout=180 + len(plan) * (duration + DELIVERY_TIMEOUT_S + 5)
+                timeout=180 + len(plan) * (duration + DELIVERY_TIMEOUT_S + DRAIN_TIMEOUT_S + 5)
             )
     print(f"chat: {connected} sockets connected in {connect_s:.1f}s", file=sys.stderr)
     results = []
