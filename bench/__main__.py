@@ -14,6 +14,7 @@ import traceback
 from bench import cases
 from bench.harness import (
     Bench,
+    Busy,
     Result,
     Server,
     bench_environment,
@@ -44,6 +45,17 @@ def parse_args(available: dict) -> argparse.Namespace:
         "--soak-seconds", type=float, help="how long the soak case runs (default 300)"
     )
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each load this many times (the chat case alternates each with its floor)",
+    )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="keep one core spinning in a separate process for the whole run",
+    )
+    parser.add_argument(
         "--fresh-db", action="store_true", help="drop and recreate the circles_bench database"
     )
     args = parser.parse_args()
@@ -67,8 +79,21 @@ def setup_django(env: dict[str, str]) -> str:
     return f"{connection.display_name} {version} ({connection.settings_dict['NAME']})"
 
 
+def floor_ratio(result: Result) -> str:
+    """p50 and p99 as multiples of the floor's, measured next to it ("" without one)."""
+    if result.floor is None:
+        return ""
+    ratios = [
+        result.percentile_ms(q) / result.floor.percentile_ms(q)
+        if result.floor.percentile_ms(q) > 0
+        else float("nan")
+        for q in (50, 99)
+    ]
+    return "{:.1f} / {:.1f}".format(*ratios)
+
+
 def format_table(results: list[Result]) -> str:
-    header = ["case", "requests", "errors", "rps", "p50 ms", "p95 ms", "p99 ms"]
+    header = ["case", "requests", "errors", "rps", "p50 ms", "p95 ms", "p99 ms", "× floor"]
     rows = [
         [
             result.name,
@@ -76,6 +101,7 @@ def format_table(results: list[Result]) -> str:
             str(result.errors),
             f"{result.rps:.1f}",
             *(f"{result.percentile_ms(q):.2f}" for q in (50, 95, 99)),
+            floor_ratio(result),
         ]
         for result in results
     ]
@@ -107,19 +133,27 @@ def main() -> int:
     results: list[Result] = []
     failed = []
     speed_before = speed_probe_ms()
-    with Server(env, workers=args.workers) as server:
+    with Busy(args.busy), Server(env, workers=args.workers) as server:
         bench = Bench(
-            server, rate=args.rate, duration_s=args.duration, soak_seconds=args.soak_seconds
+            server,
+            rate=args.rate,
+            duration_s=args.duration,
+            soak_seconds=args.soak_seconds,
+            repeat=args.repeat,
         )
         # cases marked EXPLICIT (minutes long) run only when named
         default = [name for name, module in available.items() if not getattr(module, "EXPLICIT", 0)]
         for name in args.cases or default:
-            print(f"running {name} ...", file=sys.stderr, flush=True)
-            try:
-                results.extend(available[name].run(bench))
-            except Exception:
-                traceback.print_exc()
-                failed.append(name)
+            module = available[name]
+            # a case that repeats itself (alternating with its floor) is run once
+            for run in range(1 if getattr(module, "REPEATS_ITSELF", False) else args.repeat):
+                print(f"running {name} ({run + 1}) ...", file=sys.stderr, flush=True)
+                try:
+                    results.extend(module.run(bench))
+                except Exception:
+                    traceback.print_exc()
+                    failed.append(name)
+                    break
 
     speed_after = speed_probe_ms()
     print()
@@ -130,6 +164,8 @@ def main() -> int:
         f"{speed_after:.0f} ms after (lower is faster)"
     )
     print(f"{'server:':10} uvicorn, {args.workers} worker(s); load from a separate process")
+    busy = "one core spun by a separate process all along (--busy)" if args.busy else "no"
+    print(f"{'busy:':10} {busy}; {args.repeat} run(s) of each load")
     print()
     print(format_table(results))
     if failed:

@@ -106,9 +106,12 @@ class Server:
     Its output goes to var/bench/server.log.
     """
 
-    def __init__(self, env: dict[str, str], workers: int = 1):
+    def __init__(
+        self, env: dict[str, str], workers: int = 1, app: str = "circles.asgi:application"
+    ):
         self.env = env
         self.workers = workers
+        self.app = app
         self.port = free_port()
         self.base_url = f"http://{LOOPBACK}:{self.port}"
         self.log_path = WORK_DIR / "server.log"
@@ -120,7 +123,7 @@ class Server:
             sys.executable,
             "-m",
             "uvicorn",
-            "circles.asgi:application",
+            self.app,
             "--host",
             LOOPBACK,
             "--port",
@@ -210,6 +213,8 @@ class Result:
     errors: int  # status >= 400, timeouts, dropped connections, never answered
     latencies_ms: list[float]  # of those that finished, failed ones included
     elapsed_s: float  # from the first dispatch to the last answer
+    # the same load's floor, measured in the same invocation: the table prints the ratio
+    floor: "Result | None" = None
 
     @property
     def rps(self) -> float:
@@ -343,6 +348,7 @@ class Bench:
     rate: float | None = None
     duration_s: float | None = None
     soak_seconds: float | None = None  # the soak case's length (bench/cases/soak.py)
+    repeat: int = 1  # runs of each load (a case with a floor alternates the two)
 
     def load(
         self,
@@ -363,6 +369,35 @@ class Bench:
             duration_s=self.duration_s or duration_s,
             concurrency=concurrency,
         )
+
+
+# --- A noisy neighbour -------------------------------------------------------------------
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+class Busy:
+    """`--busy`: one core kept spinning by a separate process for the whole run, a
+    reproducible noisy neighbour (the servers, PostgreSQL, Redis and the load share the
+    other). A no-op when not enabled."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.process = None
+
+    def __enter__(self) -> "Busy":
+        if self.enabled:
+            self.process = multiprocessing.get_context("spawn").Process(target=_spin, daemon=True)
+            self.process.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.join(5)
 
 
 # --- Machine ------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ Groups are named from ids only: `user.<id>`, `conversation.<id>`.
 """
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 
 from asgiref.sync import async_to_sync
@@ -16,6 +18,33 @@ logger = logging.getLogger(__name__)
 # A publish that takes longer than this is given up (and logged): the write behind it has
 # already succeeded, and a Redis that hangs must not hang the request too.
 PUBLISH_TIMEOUT_S = 2.0
+
+
+# Set by deferred(): publish() keeps (group, event) pairs here instead of sending them.
+_held: contextvars.ContextVar[list | None] = contextvars.ContextVar("realtime_held", default=None)
+
+
+@contextlib.contextmanager
+def deferred():
+    """Within it, publish() keeps each (group, event) in the list it yields instead of
+    sending it; the caller sends them with apublish_all() once back on its event loop.
+
+    For a consumer's database call (run in a thread): publishing from that thread is a
+    hop back to the event loop that holds the thread — and so every other socket's
+    database work queued behind it — until Redis answers. The events are still only
+    published after the commit (publish_on_commit adds them when the commit runs)."""
+    held: list = []
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+async def apublish_all(held: list) -> None:
+    """Send what deferred() kept, in order."""
+    for group, event in held:
+        await apublish(group, event)
 
 
 def user_group(user_id) -> str:
@@ -32,6 +61,10 @@ def publish(group: str, event: dict) -> bool:
     Returns whether the layer accepted it. Consumers map the event type to a handler
     method (dots become underscores).
     """
+    held = _held.get()
+    if held is not None:  # inside deferred(): sent by the caller, on its event loop
+        held.append((group, event))
+        return True
     try:
         async_to_sync(_group_send)(group, event)
         return True

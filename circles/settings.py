@@ -178,6 +178,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
+# Threads per process that run the sockets' writes (messaging/consumers.py), each holding
+# a pooled connection while it works: keep it below DATABASE_POOL_MAX_SIZE. One on SQLite,
+# which takes one writer at a time anyway.
+CHAT_WRITE_THREADS = env.int(
+    "CHAT_WRITE_THREADS",
+    default=4 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 1,
+)
 # Server-side binding, so that PostgreSQL keeps the plans of statements run again and again:
 # psycopg prepares a statement on its second run on a connection. The feed's page query
 # took longer to plan than to run (1.3 and 1.5 ms on the bench VM). Plans live as long as
@@ -212,17 +219,33 @@ if REDIS_URL:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # A Redis that does not answer must not hang a send: connect within 1 s.
-                # Reads stay unbounded here; the layer's own 5 s blocking pop needs that.
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}],
-                "prefix": "circles:ws",
-            },
+    # CHANNEL_LAYER: "pubsub" (channels_redis's RedisPubSubChannelLayer) or "core" (its
+    # RedisChannelLayer). See README "Performance", "Hot paths" for why pubsub is the default.
+    CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")
+    if CHANNEL_LAYER == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    # A Redis that does not answer must not hang a send: connect within 1 s.
+                    # Reads stay unbounded here; the layer's own 5 s blocking pop needs that.
+                    "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}],
+                    "prefix": "circles:ws",
+                },
+            }
         }
-    }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {
+                    "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}],
+                    # Pub/sub channels are server-wide, not per database: the database
+                    # number in the prefix keeps two sites (or test runs) on one Redis apart.
+                    "prefix": f"circles:ws:{REDIS_URL.rpartition('/')[2] or 0}",
+                },
+            }
+        }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -14,7 +14,7 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from circles.errors import ApiError
-from circles.openapi import errors
+from circles.openapi import BODY_NOT_JSON, errors
 from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from messaging import selectors, services
 from messaging.schemas import (
@@ -73,7 +73,7 @@ def _message_input(request) -> tuple[MessageIn, object]:
         try:
             data, image = json.loads(request.body or b"null"), None
         except ValueError as exc:
-            raise ApiError(400, "invalid_json", "The body is not valid JSON.") from exc
+            raise ApiError(400, "invalid", BODY_NOT_JSON) from exc
     if not isinstance(data, dict):
         raise ApiError(400, "invalid", "Send a JSON object: {client_id, content}.")
     try:

@@ -30,19 +30,22 @@ import json
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import orjson
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+from django.conf import settings
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.protocols.utils import ClientDisconnected
 
 from accounts.selectors import block_user_ids_for
-from circles import metrics, textguard
+from circles import metrics, realtime, textguard
 from circles.errors import REFUSALS, error_object, invalid_text_refusal, refusal
 from circles.realtime import conversation_group, user_group
 from messaging import events, presence
@@ -74,6 +77,19 @@ CLOSE_AFTER_FRAMES_PER_SECOND = 4 * FRAMES_PER_SECOND
 TYPING_EVERY_S = 0.5
 JOIN_BATCH = 20  # conversation groups joined at once on connect
 
+# The threads that run the sockets' writes (a send, typing, a read mark), each with its
+# database connection from the pool. Not Django's one sync thread: every socket of the
+# process queued its sends behind each other there, one PostgreSQL round trip at a time,
+# and under load that queue was the tail (README "Performance", "Hot paths"). Order is
+# the database's: a send locks its conversation's row until it commits, so seqs follow
+# commit order whichever thread writes them.
+_writers = ThreadPoolExecutor(
+    max_workers=settings.CHAT_WRITE_THREADS, thread_name_prefix="socket-writes"
+)
+
+# Writes in progress (held so they are not collected while shielded from a cancel).
+_writing: set = set()
+
 # Offline checks scheduled after a last socket closed (held so they are not collected).
 _settling: set = set()
 
@@ -85,13 +101,44 @@ def error_body(exc: Exception) -> dict:
 
 
 def _send_and_describe(*, user, conversation_id, client_id, content) -> dict:
-    """One trip to the database thread: store the message, describe it for events."""
+    """Store the message, describe it for events (in the database thread)."""
     message, _ = message_send(
         sender=user, conversation_id=conversation_id, client_id=client_id, content=content
     )
     if not hasattr(message, "reactions_by_user"):
         message.reactions_by_user = []
     return events.message_payload(message)
+
+
+async def _in_database_thread(function, **kwargs):
+    """function(**kwargs) in the database thread (one trip there and back); what it
+    published on commit is sent from here, on the event loop, once it returns — not from
+    the thread, which would hop back to this loop and hold the thread (and every other
+    socket's database work behind it) until Redis answered (circles.realtime.deferred)."""
+
+    def run():
+        with realtime.deferred() as held:
+            try:
+                return function(**kwargs), None, held
+            except Exception as exc:  # what committed before the fault is still announced
+                return None, exc, held
+
+    async def write_and_publish():
+        result, error, held = await database_sync_to_async(
+            run, thread_sensitive=False, executor=_writers
+        )()
+        await realtime.apublish_all(held)
+        return result, error
+
+    # shielded: a socket that closes (or a task cancelled) mid-write still publishes what
+    # was committed, as the write itself cannot be taken back
+    task = asyncio.ensure_future(write_and_publish())
+    _writing.add(task)
+    task.add_done_callback(_writing.discard)
+    result, error = await asyncio.shield(task)
+    if error is not None:
+        raise error
+    return result
 
 
 async def _settle_presence(user, conversation_ids: list[str]) -> None:
@@ -109,10 +156,16 @@ async def _settle_presence(user, conversation_ids: list[str]) -> None:
 
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
+    @classmethod
+    async def encode_json(cls, content):
+        # orjson: ~5x faster than json.dumps for a message frame, sent once per recipient
+        return orjson.dumps(content).decode()
+
     async def __call__(self, scope, receive, send):
         """Channels' AsyncConsumer.__call__, with a channel-layer receive that survives a
-        client-side read timeout. channels_redis waits for events with a blocking pop of
-        5 s, and redis-py 8 also times reads out after 5 s by default: when the empty
+        client-side read timeout. channels_redis's core layer (CHANNEL_LAYER=core) waits
+        for events with a blocking pop of 5 s, and redis-py 8 also times reads out after
+        5 s by default: when the empty
         answer arrives a moment late, the read raises TimeoutError, which would end the
         consumer and close an idle socket. Retrying is what the pop would have done.
         (The settings can remove the cause: see the hosts options of CHANNEL_LAYERS.)"""
@@ -180,6 +233,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.window = (0.0, 0)  # (second it started, frames in it)
         self.typed: dict[str, float] = {}
         self.presence_seen: dict[str, str] = {}  # user id -> last announcement passed on
+        self.presence_shown: dict[str, bool] = {}  # user id -> what the page was last told
         # people a block stands between: their frames in shared groups are left out
         # (Message.objects.shown_to's rule); kept current by block.changed events
         await self.join(user_group(user.pk))
@@ -195,6 +249,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         for person in await partners(user=user, conversation_ids=ids):
             if person["id"] in self.hidden:
                 continue
+            self.presence_shown[person["id"]] = True
             await self.send_json({"type": "presence", "user": person, "online": True})
 
     async def disconnect(self, code):
@@ -313,7 +368,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def on_message_send(self, content):
         client_id = content.get("client_id")
         try:
-            message = await database_sync_to_async(_send_and_describe)(
+            message = await _in_database_thread(
+                _send_and_describe,
                 user=self.user,
                 conversation_id=content.get("conversation_id"),
                 client_id=client_id,
@@ -349,15 +405,16 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return
         self.typed[conversation_id] = now
         try:
-            await database_sync_to_async(typing_announce)(
-                user=self.user, conversation_id=conversation_id
+            await _in_database_thread(
+                typing_announce, user=self.user, conversation_id=conversation_id
             )
         except REFUSALS as exc:
             await self.send_json({"type": "error", "error": error_body(exc)})
 
     async def on_read(self, content):
         try:
-            await database_sync_to_async(conversation_mark_read)(
+            await _in_database_thread(
+                conversation_mark_read,
                 user=self.user,
                 conversation_id=content.get("conversation_id"),
                 message_id=content.get("message_id"),
@@ -465,4 +522,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         if self.presence_seen.get(user_id) == event["announcement"]:
             return
         self.presence_seen[user_id] = event["announcement"]
+        # an announcement sent before this socket joined can still reach it (the pub/sub
+        # layer resolves a group's sockets when an event arrives): tell nothing twice
+        if self.presence_shown.get(user_id) == event["online"]:
+            return
+        self.presence_shown[user_id] = event["online"]
         await self.send_json({"type": "presence", "user": event["user"], "online": event["online"]})

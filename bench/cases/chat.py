@@ -1,5 +1,5 @@
 """Chat latency: a message sent on one socket, seen on another socket held by a different
-uvicorn process, with many sockets open, through Redis.
+uvicorn process, with many sockets open, through Redis; next to its floor.
 
 The world: SOCKETS people in pairs, each pair with its direct conversation. One person of
 a pair is connected to server one, the other to server two, so every message crosses
@@ -7,26 +7,33 @@ processes through the Redis channel layer. SENDERS pairs are active: their sende
 `message.send` frames on a fixed schedule (open loop, `rate` messages a second in all,
 alternating which server sends); the others just hold their sockets open. The load runs
 in a separate process (asyncio + websockets, signed in with session cookies), which
-opens every socket once and then runs each rate in turn. Each latency counts from the
+opens every socket once and then runs each load in turn. Each latency counts from the
 moment the message was due to be sent to the moment its `message.new` reached the
 recipient's socket (or its `message.ack` the sender's), so a stalled server shows as
 latency, not as a lower rate; the rps column is what was delivered per second, the
 sustained rate. A message not delivered within DELIVERY_TIMEOUT_S counts as an error.
 Everything is on 127.0.0.1 and bounded (SOCKETS sockets, MAX_DURATION_S per rate).
 
-Defaults: 1,000 sockets, 100 senders, 50, 100 and 200 messages a second, 8 s each.
-`python -m bench chat --rate R --duration D` runs one rate. The servers run with the
-settings as they are: PostgreSQL through psycopg's pool, one Redis pool per process.
+The group row: a circle's chat of GROUP_PEOPLE members, half on each server; one member
+after another sends, GROUP_RATE messages a second, and each message's `message.new` to
+every other member is one latency (so 49 a message).
 
-Where a send's time went (py-spy on both servers at 100 msg/s, this VM): ~58 % of the
-samples in message_send, 36 % in its `_conversation_for_sending` (the read rule, asked on
-every send), 14 % in the insert; of the 36 %, 42 % was building the queryset, which is
-now built once per process (messaging/services/messages.py): 8 -> 4.5 ms a send in
-process, and at 100 msg/s 96 sustained instead of 79. A smaller GIL switch interval
-(0.5 ms instead of 5) did not help.
+The floor: before each chat load, the same load through bench/floor.py's bare consumer
+(the same servers, the same channel layer, no database, no session, no rules) — pairs on
+the two servers for the direct rows, a group of GROUP_PEOPLE for the group row. Each chat
+row prints its p50 and p99 as multiples of the floor's measured just before it; with
+`--repeat N` every (floor, chat) pair runs N times, alternating.
+
+Defaults: 1,000 sockets, 100 senders, 50, 100, 200 and 300 messages a second, then the
+group at 20, 8 s each. `python -m bench chat --rate R --duration D` runs one rate.
+The servers run with the settings as they are: PostgreSQL through psycopg's pool, one
+Redis pool per process.
+
+Where a send's time went: see README "Performance", "Hot paths".
 """
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import sys
@@ -35,15 +42,21 @@ import uuid
 
 from bench.harness import MAX_DURATION_S, WORK_DIR, Bench, Result, Server
 
-DESCRIPTION = "chat message.new latency across two uvicorn processes, 1,000 sockets"
+DESCRIPTION = "chat message.new latency across two uvicorn processes, 1,000 sockets, vs a floor"
+REPEATS_ITSELF = True  # alternates each load with its floor, --repeat times
 
 SOCKETS = 1000
 SENDERS = 100
-RATES = (50.0, 100.0, 200.0)
+RATES = (50.0, 100.0, 200.0, 300.0)
+GROUP_PEOPLE = 50
+GROUP_RATE = 20.0
 DURATION_S = 8.0
 CONNECT_CONCURRENCY = 20
 DELIVERY_TIMEOUT_S = 5.0
+DRAIN_TIMEOUT_S = 30.0  # at most this long between loads for the servers to fall quiet
 USERNAME_PREFIX = "chatbench_"
+GROUP_PREFIX = "chatgroup_"
+FLOOR_APP = "bench.floor:application"
 
 
 # --- in the bench process: the world and the servers ----------------------------------
@@ -86,6 +99,32 @@ def _seed(people: int, prefix: str = USERNAME_PREFIX) -> list[tuple[str, str, st
     return [(str(by_key[key]), str(a), str(b)) for key, (a, b) in zip(keys, pairs, strict=True)]
 
 
+def _seed_group(people: int) -> tuple[str, list[str]]:
+    """People chatgroup_00… in one circle (its chat made by the circle's sync, as the site
+    does). Returns (conversation_id, [member ids])."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import Circle, CircleMembership, User
+    from messaging.services import circle_conversation_sync
+
+    names = [f"{GROUP_PREFIX}{n:02d}" for n in range(people)]
+    unusable = make_password(None)
+    User.objects.bulk_create(
+        [User(username=name, email=f"{name}@bench.invalid", password=unusable) for name in names],
+        ignore_conflicts=True,
+    )
+    ids = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
+    members = [ids[name] for name in names]
+    circle = Circle.objects.filter(owner_id=members[0], name="chat bench").first()
+    if circle is None:
+        circle = Circle.objects.create(owner_id=members[0], name="chat bench")
+    CircleMembership.objects.bulk_create(
+        [CircleMembership(circle=circle, user_id=pk) for pk in members], ignore_conflicts=True
+    )
+    conversation = circle_conversation_sync(circle=circle)
+    return str(conversation.pk), [str(pk) for pk in members]
+
+
 def _session_cookies(user_ids: list[str]) -> list[str]:
     """A signed-in session per person, as the Cookie header a browser would send (the
     server checks the socket's Origin too)."""
@@ -113,36 +152,56 @@ def run(bench: Bench) -> list[Result]:
     duration = min(bench.duration_s or DURATION_S, MAX_DURATION_S)
     rates = (bench.rate,) if bench.rate else RATES
     pairs = _seed(SOCKETS)
+    group_id, members = _seed_group(GROUP_PEOPLE)
     people = [person for _, sender, recipient in pairs for person in (sender, recipient)]
+    people += members
     cookies = dict(zip(people, _session_cookies(people), strict=True))
-    second = Server(bench.server.env)
+    # one plan, run in order by the load process: each load right after its floor
+    plan = []
+    for _ in range(max(1, bench.repeat)):
+        plan += [(kind, rate) for rate in rates for kind in ("floor", "direct")]
+        plan += [("floor-group", GROUP_RATE), ("group", GROUP_RATE)]
+    # both servers serve the floor too (bench/floor.py); the case starts its own pair
+    first = Server(bench.server.env, app=FLOOR_APP)
+    first.log_path = WORK_DIR / "server-chat-1.log"
+    second = Server(bench.server.env, app=FLOOR_APP)
     second.log_path = WORK_DIR / "server-chat-2.log"
-    with second:
-        ports = (bench.server.port, second.port)
-        args = (ports, pairs, cookies, rates, duration, SENDERS)
+    with first, second:
+        ports = (first.port, second.port)
+        args = (ports, pairs, (group_id, members), cookies, plan, duration, SENDERS)
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             connected, connect_s, reports = pool.apply_async(_generate, args).get(
-                timeout=120 + len(rates) * (duration + DELIVERY_TIMEOUT_S + 5)
+                timeout=180 + len(plan) * (duration + DELIVERY_TIMEOUT_S + DRAIN_TIMEOUT_S + 5)
             )
     print(f"chat: {connected} sockets connected in {connect_s:.1f}s", file=sys.stderr)
     results = []
-    for rate, report in zip(rates, reports, strict=True):
-        label = f"{connected} sockets, {SENDERS} senders, {rate:g} msg/s"
-        sent, delivered, acked = report["sent"], report["delivered_ms"], report["acked_ms"]
-        results += [
-            Result(
-                f"chat/message.new, 2 processes ({label})",
-                rate,
-                sent,
-                sent - len(delivered),
-                delivered,
-                report["elapsed_s"],
-            ),
-            Result("chat/message.ack to the sender", rate, sent, sent - len(acked), acked,
-                   report["elapsed_s"]),
-        ]  # fmt: skip
+    floor = floor_ack = None
+    for (kind, rate), report in zip(plan, reports, strict=True):
+        sent, expected = report["sent"], report["expected"]
+        delivered, acked = report["delivered_ms"], report["acked_ms"]
+        if kind == "floor":
+            label = f"chat/floor, bare relay, 2 processes ({SENDERS} pairs, {rate:g} msg/s)"
+        elif kind == "floor-group":
+            label = f"chat/floor, bare relay to {GROUP_PEOPLE} ({rate:g} msg/s)"
+        elif kind == "direct":
+            label = (
+                f"chat/message.new, 2 processes ({connected} sockets, {SENDERS} senders, "
+                f"{rate:g} msg/s)"
+            )
+        else:
+            label = f"chat/group message.new, {GROUP_PEOPLE} people, 2 processes ({rate:g} msg/s)"
+        row = Result(label, rate, expected, expected - len(delivered), delivered,
+                     report["elapsed_s"])  # fmt: skip
+        ack = Result(f"{label.split(' (')[0]} → ack to the sender", rate, sent, sent - len(acked),
+                     acked, report["elapsed_s"])  # fmt: skip
+        if kind.startswith("floor"):
+            floor, floor_ack = row, ack
+        else:
+            row.floor, ack.floor = floor, floor_ack
+        results += [row, ack]
         print(
-            f"chat: {rate:g} msg/s: {len(delivered)}/{sent} delivered, {report['refused']} refused",
+            f"chat: {kind} {rate:g} msg/s: {len(delivered)}/{expected} delivered, "
+            f"{report['refused']} refused, {report['dropped']} not sent (socket closed)",
             file=sys.stderr,
         )
     return results
@@ -151,30 +210,40 @@ def run(bench: Bench) -> list[Result]:
 # --- in the load process ----------------------------------------------------------------
 
 
-def _generate(ports, pairs, cookies, rates, duration_s, senders):
-    return asyncio.run(_load(ports, pairs, cookies, rates, duration_s, senders))
+def _generate(ports, pairs, group, cookies, plan, duration_s, senders):
+    return asyncio.run(_load(ports, pairs, group, cookies, plan, duration_s, senders))
 
 
-async def _load(ports, pairs, cookies, rates, duration_s, senders):
+async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
     import websockets
 
     due: dict[str, float] = {}  # client_id -> when it was due to be sent
-    report: dict = {}  # the current rate's figures
+    report: dict = {}  # the current load's figures
+
+    def delivered(client_id: str, sender: str, receiver: str, now: float) -> None:
+        sent_at = due.get(client_id)
+        if sent_at is not None and sender != receiver:
+            report["delivered_ms"].append((now - sent_at) * 1000)
+            report["last"] = now
+
+    def acked(client_id: str, now: float) -> None:
+        sent_at = due.get(client_id)
+        if sent_at is not None:
+            report["acked_ms"].append((now - sent_at) * 1000)
 
     async def reader(ws):
         async for raw in ws:
             now = time.perf_counter()
+            report["heard"] = now
             frame = json.loads(raw)
             kind = frame.get("type")
             if kind == "message.new":
-                sent_at = due.get(frame["message"]["client_id"])
-                if sent_at is not None and frame["message"]["sender"]["id"] != ws.person:
-                    report["delivered_ms"].append((now - sent_at) * 1000)
-                    report["last"] = now
-            elif kind == "message.ack":
-                sent_at = due.get(frame["client_id"])
-                if sent_at is not None:
-                    report["acked_ms"].append((now - sent_at) * 1000)
+                message = frame["message"]
+                delivered(message["client_id"], message["sender"]["id"], ws.person, now)
+            elif kind == "floor":
+                delivered(frame["client_id"], frame["from"], ws.person, now)
+            elif kind in ("message.ack", "floor.ack"):
+                acked(frame["client_id"], now)
             elif kind == "message.error":
                 report["refused"] += 1
 
@@ -196,36 +265,76 @@ async def _load(ports, pairs, cookies, rates, duration_s, senders):
                 pass  # past connect: its groups are joined
             return ws
 
+    async def connect_floor(person: str, port: int, group: str = ""):
+        async with gate:
+            query = f"me={person}" + (f"&group={group}" if group else "")
+            ws = await websockets.connect(
+                f"ws://127.0.0.1:{port}/ws/floor/?{query}",
+                open_timeout=30,
+                ping_interval=None,
+                max_queue=None,
+            )
+            ws.person = person
+            return ws
+
     # pair i: its sender on one server, its recipient on the other, alternating
-    plan = []
+    chat_plan, floor_plan = [], []
     for index, (_, sender, recipient) in enumerate(pairs):
         first, second = (ports[0], ports[1]) if index % 2 == 0 else (ports[1], ports[0])
-        plan += [(sender, first), (recipient, second)]
+        chat_plan += [(sender, first), (recipient, second)]
+        if index < senders:
+            floor_plan += [(f"fs{index}", first, ""), (f"fr{index}", second, "")]
+    group_id, members = group
+    chat_plan += [(person, ports[k % 2]) for k, person in enumerate(members)]
+    floor_plan += [(f"fg{k}", ports[k % 2], "g") for k in range(len(members))]
     started = time.perf_counter()
-    sockets = await asyncio.gather(*(connect(person, port) for person, port in plan))
+    sockets = await asyncio.gather(*(connect(person, port) for person, port in chat_plan))
+    floors = await asyncio.gather(*(connect_floor(*item) for item in floor_plan))
     connect_s = time.perf_counter() - started
-    by_person = {ws.person: ws for ws in sockets}
-    readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+    by_person = {ws.person: ws for ws in [*sockets, *floors]}
+    readers = [asyncio.create_task(reader(ws)) for ws in [*sockets, *floors]]
     await asyncio.sleep(2.0)  # let the "online" announcements of the connects pass
 
-    active = [(conversation, by_person[sender]) for conversation, sender, _ in pairs[:senders]]
-    # Warm-up, not measured (as the HTTP loads do): each active sender's first message pays
-    # for the first database connections of the pools and the first trip of every code path.
-    report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0)
-    for k, (conversation, ws) in enumerate(active):
-        frame = {
-            "type": "message.send",
-            "conversation_id": conversation,
-            "client_id": f"warmup-{uuid.uuid4().hex[:8]}-{k}",
-            "content": "warm-up",
-        }
-        await ws.send(json.dumps(frame))
-        await asyncio.sleep(0.02)
+    # (socket, frame without client_id) per sender, by load kind
+    direct = [
+        (by_person[sender], {"type": "message.send", "conversation_id": conversation})
+        for conversation, sender, _ in pairs[:senders]
+    ]
+    senders_of = {
+        "direct": direct,
+        "floor": [
+            (by_person[f"fs{i}"], {"type": "floor", "from": f"fs{i}", "to": f"fr{i}"})
+            for i in range(senders)
+        ],
+        "group": [
+            (by_person[person], {"type": "message.send", "conversation_id": group_id})
+            for person in members
+        ],
+        "floor-group": [
+            (by_person[f"fg{k}"], {"type": "floor", "from": f"fg{k}", "to": "g"})
+            for k in range(len(members))
+        ],
+    }
+    audience = {"direct": 1, "floor": 1, "group": len(members) - 1, "floor-group": len(members) - 1}
+
+    def send(ws, frame: dict, client_id: str, content: str):
+        return ws.send(json.dumps({**frame, "client_id": client_id, "content": content}))
+
+    # Warm-up, not measured (as the HTTP loads do): each sender's first message pays for
+    # the first database connections of the pools and the first trip of every code path.
+    report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0, heard=0.0)
+    for kind in ("direct", "group", "floor", "floor-group"):
+        for k, (ws, frame) in enumerate(senders_of[kind]):
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await send(ws, frame, f"warmup-{uuid.uuid4().hex[:8]}-{k}", "warm-up")
+            await asyncio.sleep(0.01)
     await asyncio.sleep(2.0)
     reports = []
-    for rate in rates:
-        report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0)
+    for kind, rate in plan:
+        report.update(delivered_ms=[], acked_ms=[], refused=0, dropped=0, last=0.0)
         total = int(rate * duration_s)
+        expected = total * audience[kind]
+        active = senders_of[kind]
         run_id = uuid.uuid4().hex[:8]
         start = time.perf_counter()
         for k in range(total):
@@ -233,30 +342,34 @@ async def _load(ports, pairs, cookies, rates, duration_s, senders):
             delay = at - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            conversation, ws = active[k % len(active)]
+            ws, frame = active[k % len(active)]
             client_id = f"{run_id}-{k}"
             due[client_id] = at
-            frame = {
-                "type": "message.send",
-                "conversation_id": conversation,
-                "client_id": client_id,
-                "content": f"bench message {k}",
-            }
-            await ws.send(json.dumps(frame))
+            try:
+                await send(ws, frame, client_id, f"bench message {k}")
+            except websockets.ConnectionClosed:  # counted: never delivered, never acked
+                report["dropped"] += 1
         deadline = time.perf_counter() + DELIVERY_TIMEOUT_S
-        while len(report["delivered_ms"]) < total and time.perf_counter() < deadline:
+        while len(report["delivered_ms"]) < expected and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)
         reports.append(
             {
                 "sent": total,
+                "expected": expected,
                 "delivered_ms": list(report["delivered_ms"]),
                 "acked_ms": list(report["acked_ms"]),
                 "refused": report["refused"],
+                "dropped": report["dropped"],
                 "elapsed_s": max(report["last"] - start, 0.0),
             }
         )
-        await asyncio.sleep(1.0)  # a breath between rates
+        due.clear()
+        # Let the servers drain what this load left queued (an overloaded run would
+        # otherwise hand its backlog to the next load): wait for a second with no frame.
+        drained_by = time.perf_counter() + DRAIN_TIMEOUT_S
+        while time.perf_counter() < drained_by and time.perf_counter() - report["heard"] < 1.0:
+            await asyncio.sleep(0.1)
     for task in readers:
         task.cancel()
-    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    await asyncio.gather(*(ws.close() for ws in [*sockets, *floors]), return_exceptions=True)
     return len(sockets), connect_s, reports

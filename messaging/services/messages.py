@@ -16,6 +16,7 @@ from django_ratelimit.exceptions import Ratelimited
 from accounts.models import User
 from accounts.services import deleted_account
 from circles import metrics
+from circles.compiled import CompiledQuery
 from circles.errors import ApiError
 from circles.ids import uuid_or_404
 from circles.ratelimits import enforce
@@ -134,34 +135,36 @@ def _first_send(*, sender: User, client_id: str, conversation_id) -> Message | N
 
 
 @functools.cache
-def _participants_who_may_send():
-    """Participant rows under the read rule, with their conversation and whether anyone
-    else in it is still active. It does not depend on who sends, so it is built once per
-    process and each send filters a copy (as Django's generic views do with `queryset`):
-    building it took ~40 % of a send's query time under load (bench/cases/chat.py)."""
+def _sender_row():
+    """The sender's participant row under the read rule, with its conversation and whether
+    anyone else in it is still active: compiled once per process (circles/compiled.py)
+    and run per send, since building and compiling the rule's query cost more than
+    PostgreSQL took to answer it (README "Performance", "Hot paths")."""
     others_active = Exists(
         Participant.objects.filter(
             conversation_id=OuterRef("conversation_id"), user__is_active=True
         ).exclude(user_id=OuterRef("user_id"))
     )
-    return (
-        Participant.objects.reading()
-        .select_related("conversation")
-        .annotate(others_active=others_active)
-    )
+
+    def build(*, conversation, sender):
+        return (
+            Participant.objects.reading()
+            .select_related("conversation")
+            .annotate(others_active=others_active)
+            .filter(conversation_id=conversation, user_id=sender)[:1]
+        )
+
+    return CompiledQuery(build, conversation="uuid", sender="uuid")
 
 
 def _conversation_for_sending(*, sender: User, conversation_id) -> Conversation:
     """The conversation, if sender may read it (the rule, asked on sender's participant
     row: one small query on every send); in a direct conversation the other person must
     still be active."""
-    mine = (
-        _participants_who_may_send()
-        .filter(conversation_id=uuid_or_404(conversation_id), user=sender)
-        .first()
-    )
-    if mine is None:
+    rows = _sender_row().run(conversation=uuid_or_404(conversation_id), sender=sender.pk)
+    if not rows:
         raise Http404
+    mine = rows[0]
     if mine.conversation.kind == ConversationKind.DIRECT and not mine.others_active:
         raise PermissionDenied("This account is no longer active.")
     return mine.conversation

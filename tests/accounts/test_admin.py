@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import AccountDeletion, ApiToken
+from circles.realtime import user_group
 from tests.factories import (
     BlockFactory,
     CircleFactory,
@@ -14,6 +15,7 @@ from tests.factories import (
     FollowRequestFactory,
     UserFactory,
 )
+from tests.subscriptions import Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -106,11 +108,9 @@ def change_form_data(user, **changes) -> dict:
 
 def socket_told(user, act) -> bool:
     """Run act() with a channel subscribed to user's group; whether it heard session.ended."""
-    from tests.accounts.test_sessions import received, subscribe
-
-    layer, channel = subscribe(user)
+    subscription = Subscription(user_group(user.pk))
     act()
-    return received(layer, channel) == {"type": "session.ended"}
+    return subscription.receive() == {"type": "session.ended"}
 
 
 def test_unticking_active_in_the_admin_is_a_ban(

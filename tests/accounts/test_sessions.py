@@ -6,8 +6,6 @@ from importlib import import_module
 
 import pytest
 import websockets
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -17,6 +15,7 @@ from accounts import services
 from accounts.models import ApiToken
 from circles.realtime import user_group
 from tests.accounts.conftest import API
+from tests.subscriptions import Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -42,21 +41,12 @@ def signed_in(client) -> bool:
     return client.get(f"{API}/auth/me").status_code == 200
 
 
-def subscribe(user):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(user_group(user.pk), channel)
-    return layer, channel
+def subscribe(user) -> Subscription:
+    return Subscription(user_group(user.pk))
 
 
-def received(layer, channel, timeout=1.0):
-    async def receive():
-        try:
-            return await asyncio.wait_for(layer.receive(channel), timeout)
-        except TimeoutError:
-            return None
-
-    return async_to_sync(receive)()
+def received(subscription: Subscription, timeout=1.0):
+    return subscription.receive(timeout)
 
 
 def test_sessions_end_everywhere_and_sockets_are_told(
@@ -68,8 +58,8 @@ def test_sessions_end_everywhere_and_sockets_are_told(
         services.user_sessions_end(user=user)
     assert not signed_in(laptop) and not signed_in(phone)
     assert signed_in(bystander)
-    assert received(*mine) == {"type": "session.ended"}
-    assert received(*theirs, timeout=0.3) is None  # only that person's sockets
+    assert received(mine) == {"type": "session.ended"}
+    assert received(theirs, timeout=0.3) is None  # only that person's sockets
 
 
 def test_the_session_that_acts_is_kept(user):
@@ -89,7 +79,7 @@ def test_password_change_ends_other_sessions(user, django_capture_on_commit_call
     current, other = logged_in(user), logged_in(user)
     engine = import_module(settings.SESSION_ENGINE)
     session = engine.SessionStore(current.session.session_key)
-    layer, channel = subscribe(user)
+    subscription = subscribe(user)
     with django_capture_on_commit_callbacks(execute=True):
         services.user_password_set(
             user=user, password="a brand new passphrase", keep_session=session
@@ -99,7 +89,7 @@ def test_password_change_ends_other_sessions(user, django_capture_on_commit_call
     assert signed_in(current) and not signed_in(other)
     user.refresh_from_db()
     assert user.check_password("a brand new passphrase")
-    assert received(layer, channel) == {"type": "session.ended"}
+    assert received(subscription) == {"type": "session.ended"}
 
 
 def test_password_reset_without_a_session_ends_all(user):
@@ -125,7 +115,7 @@ def test_ban_deactivates_ends_sessions_and_deletes_tokens(
     services.api_token_create(user=user)
     _, raw = services.api_token_create(user=user)
     services.api_token_create(user=other_user)
-    layer, channel = subscribe(user)
+    subscription = subscribe(user)
     with django_capture_on_commit_callbacks(execute=True):
         services.user_ban(user=user)
     user.refresh_from_db()
@@ -134,17 +124,17 @@ def test_ban_deactivates_ends_sessions_and_deletes_tokens(
     assert not ApiToken.objects.filter(user=user).exists()
     assert ApiToken.objects.filter(user=other_user).count() == 1
     assert Client().get(f"{API}/auth/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
-    assert received(layer, channel) == {"type": "session.ended"}
+    assert received(subscription) == {"type": "session.ended"}
 
 
 def test_plain_logout_closes_the_persons_sockets(
     session_api, user, django_capture_on_commit_callbacks
 ):
     api = session_api(user)
-    layer, channel = subscribe(user)
+    subscription = subscribe(user)
     with django_capture_on_commit_callbacks(execute=True):
         assert api.post("/auth/logout").status_code == 204
-    assert received(layer, channel) == {"type": "session.ended"}
+    assert received(subscription) == {"type": "session.ended"}
 
 
 # --- through a real server: the open socket really closes -------------------------------
@@ -208,7 +198,7 @@ def test_password_change_page_revokes_tokens_keeps_this_session_and_says_so(
     _, stolen = services.api_token_create(user=user, name="attacker's")
     _, bystanders = services.api_token_create(user=other_user)
     browser, other_browser = logged_in(user), logged_in(user)
-    layer, channel = subscribe(user)
+    subscription = subscribe(user)
     with django_capture_on_commit_callbacks(execute=True):
         response = browser.post(
             "/accounts/password/",
@@ -224,7 +214,7 @@ def test_password_change_page_revokes_tokens_keeps_this_session_and_says_so(
     assert bearer_works(bystanders)
     assert signed_in(browser) and not signed_in(other_browser)
     assert b"your 1 API token was revoked" in response.content
-    assert received(layer, channel) == {"type": "session.ended"}
+    assert received(subscription) == {"type": "session.ended"}
 
 
 def test_password_reset_revokes_tokens(user):
@@ -242,11 +232,11 @@ def test_a_refused_new_password_keeps_the_tokens(user):
 
 def test_deleting_an_account_closes_its_sockets(user, django_capture_on_commit_callbacks):
     browser = logged_in(user)
-    layer, channel = subscribe(user)
+    subscription = subscribe(user)
     with django_capture_on_commit_callbacks(execute=True):
         services.account_delete_start(user=user)
     assert not signed_in(browser)
-    assert received(layer, channel) == {"type": "session.ended"}
+    assert received(subscription) == {"type": "session.ended"}
 
 
 @pytest.mark.slow

@@ -1,42 +1,43 @@
 """The one publisher: delivers through the channel layer, and never raises."""
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from circles.realtime import publish, publish_on_commit, user_group
+from tests.subscriptions import Subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def subscribe(group):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
-    return layer, channel
+def subscribe(group) -> Subscription:
+    return Subscription(group)
 
 
 def test_publish_reaches_group_members():
-    layer, channel = subscribe(user_group("u1"))
+    subscription = subscribe(user_group("u1"))
     assert publish(user_group("u1"), {"type": "session.ended"})
-    assert async_to_sync(layer.receive)(channel) == {"type": "session.ended"}
+    assert subscription.receive() == {"type": "session.ended"}
 
 
 def test_publish_on_commit_waits_for_commit_and_skips_rollback():
-    layer, channel = subscribe(user_group("u2"))
+    subscription = subscribe(user_group("u2"))
     with pytest.raises(RuntimeError), transaction.atomic():
         publish_on_commit(user_group("u2"), {"type": "x.rolled_back"})
         raise RuntimeError
     with transaction.atomic():
         publish_on_commit(user_group("u2"), {"type": "x.committed"})
-    assert async_to_sync(layer.receive)(channel) == {"type": "x.committed"}
+    assert subscription.receive() == {"type": "x.committed"}
 
 
-def test_publish_failure_is_logged_not_raised(settings, caplog):
+# both layers circles/settings.py can be set to (CHANNEL_LAYER)
+LAYERS = ["channels_redis.core.RedisChannelLayer", "channels_redis.pubsub.RedisPubSubChannelLayer"]
+
+
+@pytest.mark.parametrize("backend", LAYERS)
+def test_publish_failure_is_logged_not_raised(settings, caplog, backend):
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": backend,
             "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
         }
     }
@@ -50,7 +51,8 @@ def test_publish_failure_is_logged_not_raised(settings, caplog):
     assert "realtime publish to user.u3 failed" in caplog.text
 
 
-def test_publish_to_a_redis_that_never_answers_gives_up_quickly(settings, caplog):
+@pytest.mark.parametrize("backend", LAYERS)
+def test_publish_to_a_redis_that_never_answers_gives_up_quickly(settings, caplog, backend):
     import socket
     import time
 
@@ -60,7 +62,7 @@ def test_publish_to_a_redis_that_never_answers_gives_up_quickly(settings, caplog
     port = silent.getsockname()[1]
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": backend,
             "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{port}/0"}]},
         }
     }
