@@ -32,7 +32,7 @@ class AccountsConfig(AppConfig):
         # about people (follows, requests): shown while the recipient may see the profile
         registry.target_register(
             "user",
-            visible_to=lambda viewer: User.objects.visible_to(viewer),
+            visible_to=lambda viewer, now: User.objects.visible_to(viewer),
             describe=user_notification_targets,
             kinds=[
                 Kind("follow", "{actors} started following you", group=BY_DAY),
@@ -43,7 +43,7 @@ class AccountsConfig(AppConfig):
         # about circles: shown while the recipient is a member or still invited
         registry.target_register(
             "circle",
-            visible_to=circles_for_notifications,
+            visible_to=lambda viewer, now: circles_for_notifications(viewer),
             describe=circle_notification_targets,
             kinds=[
                 Kind("circle_invite", "{actors} invited you to {target}", group=BY_ACTOR),
