@@ -7,8 +7,9 @@ the list and the count at once).
 A page is one query for its rows, one for their newest actors, and one per target type on
 it to describe the targets: constant in the page size. The rule's queries (a page, the
 count, one notification) are compiled once per process (circles/compiled.py) and run with
-the recipient's id and the clock: building and compiling an EXISTS per registered target
-type on every request cost several times what PostgreSQL takes to run it.
+the recipient's id and the clock, each with its one generic plan: building and compiling
+an EXISTS per registered target type on every request cost several times what PostgreSQL
+takes to run it, and PostgreSQL planning it again for each run cost as much again.
 """
 
 import functools
@@ -54,7 +55,7 @@ def _unread_query() -> CompiledQuery:
         unread = notifications_visible_to(_person(viewer), now=now).filter(read_at__isnull=True)
         return unread.order_by().values("recipient").annotate(n=Count("pk")).values_list("n")
 
-    return CompiledQuery(build, viewer="uuid", now="datetime")
+    return CompiledQuery(build, generic_plan=True, viewer="uuid", now="datetime")
 
 
 def notification_count_unread(*, user) -> int:
@@ -80,13 +81,14 @@ def _page_query(limit: int, after: bool) -> CompiledQuery:
     shape = {"viewer": "uuid", "now": "datetime"}
     if after:
         shape.update(at="datetime", pk="uuid")
-    return CompiledQuery(build, **shape)
+    return CompiledQuery(build, generic_plan=True, **shape)
 
 
 @functools.cache
 def _one_query() -> CompiledQuery:
     return CompiledQuery(
         lambda viewer, now, pk: notifications_visible_to(_person(viewer), now=now).filter(pk=pk),
+        generic_plan=True,
         viewer="uuid",
         now="datetime",
         pk="uuid",
