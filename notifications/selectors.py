@@ -19,8 +19,8 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from circles.compiled import CompiledQuery
@@ -49,13 +49,20 @@ def _person(user_id):
     return get_user_model()(pk=user_id)
 
 
+def _unread(person, now) -> QuerySet:
+    """The number of person's unread notifications, as a one-row queryset."""
+    unread = notifications_visible_to(person, now=now).filter(read_at__isnull=True)
+    return unread.order_by().values("recipient").annotate(n=Count("pk")).values("n")
+
+
 @functools.cache
 def _unread_query() -> CompiledQuery:
-    def build(viewer, now):
-        unread = notifications_visible_to(_person(viewer), now=now).filter(read_at__isnull=True)
-        return unread.order_by().values("recipient").annotate(n=Count("pk")).values_list("n")
-
-    return CompiledQuery(build, generic_plan=True, viewer="uuid", now="datetime")
+    return CompiledQuery(
+        lambda viewer, now: _unread(_person(viewer), now).values_list("n"),
+        generic_plan=True,
+        viewer="uuid",
+        now="datetime",
+    )
 
 
 def notification_count_unread(*, user) -> int:
@@ -85,14 +92,16 @@ def _page_query(limit: int, after: bool) -> CompiledQuery:
 
 
 @functools.cache
-def _one_query() -> CompiledQuery:
-    return CompiledQuery(
-        lambda viewer, now, pk: notifications_visible_to(_person(viewer), now=now).filter(pk=pk),
-        generic_plan=True,
-        viewer="uuid",
-        now="datetime",
-        pk="uuid",
-    )
+def _push_query() -> CompiledQuery:
+    """One notification if its recipient may see it, with their unread count (`unread`)
+    in the same statement: what the push needs."""
+
+    def build(viewer, now, pk):
+        person = _person(viewer)
+        count = Coalesce(Subquery(_unread(person, now)), Value(0))
+        return notifications_visible_to(person, now=now).filter(pk=pk).annotate(unread=count)
+
+    return CompiledQuery(build, generic_plan=True, viewer="uuid", now="datetime", pk="uuid")
 
 
 @dataclass
@@ -199,10 +208,11 @@ def notification_list_for_user(*, user, cursor=None, limit=DEFAULT_LIMIT) -> Pag
     )
 
 
-def notification_get_for_recipient(*, user, notification_id) -> Row | None:
-    """One notification as a Row, if user may see it."""
-    found = _one_query().run(viewer=user.pk, now=timezone.now(), pk=notification_id)
-    return (notifications_describe(user=user, notifications=found) or [None])[0]
+def notification_for_push(*, user, notification_id) -> tuple[Row, int] | None:
+    """One notification as a Row and user's unread count, if user may see it."""
+    found = _push_query().run(viewer=user.pk, now=timezone.now(), pk=notification_id)
+    rows = notifications_describe(user=user, notifications=found)
+    return (rows[0], found[0].unread) if rows else None
 
 
 def notification_payload(row: Row) -> dict:

@@ -99,9 +99,9 @@ def notification_create(
                 unique_fields=["notification", "actor"],
                 update_fields=["target_id", "source_id", "created_at", "active"],
             )
-        row = selectors.notification_get_for_recipient(user=recipient, notification_id=group_id)
-        if row is not None:
-            count = selectors.notification_count_unread(user=recipient)
+        found = selectors.notification_for_push(user=recipient, notification_id=group_id)
+        if found is not None:
+            row, count = found
             payload = selectors.notification_payload(row)
             event = events.notification_created(notification=payload, count=count)
             publish_on_commit(user_group(recipient.pk), event)
