@@ -104,6 +104,26 @@ def _push_query() -> CompiledQuery:
     return CompiledQuery(build, generic_plan=True, viewer="uuid", now="datetime", pk="uuid")
 
 
+def _newest_actors(ids) -> QuerySet[NotificationActor]:
+    """The newest ACTORS_NAMED active actors of each of these notifications."""
+    newest_first = Window(
+        RowNumber(), partition_by=F("notification_id"), order_by=F("created_at").desc()
+    )
+    return (
+        NotificationActor.objects.filter(notification_id__in=ids, active=True)
+        .annotate(rank=newest_first)
+        .filter(rank__lte=ACTORS_NAMED)
+        .select_related("actor")
+        .order_by("notification_id", "rank")
+    )
+
+
+@functools.cache
+def _actors_query() -> CompiledQuery:
+    """_newest_actors for up to a page's MAX_LIMIT notifications, compiled once."""
+    return CompiledQuery(_newest_actors, ids=("uuid", MAX_LIMIT))
+
+
 @dataclass
 class Row:
     """One notification as the page and the API show it."""
@@ -153,21 +173,11 @@ def notifications_describe(*, user, notifications: list[Notification]) -> list[R
     one query per target type. A row whose target vanished meanwhile is left out."""
     if not notifications:
         return []
-    ids = [n.pk for n in notifications]
-    ranked = (
-        NotificationActor.objects.filter(notification_id__in=ids, active=True)
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=F("notification_id"), order_by=F("created_at").desc()
-            )
-        )
-        .filter(rank__lte=ACTORS_NAMED)
-        .select_related("actor")
-        .order_by("notification_id", "rank")
-    )
     actors: dict = {}
-    for entry in ranked:
-        actors.setdefault(entry.notification_id, []).append(entry.actor)
+    ids = [n.pk for n in notifications]
+    for start in range(0, len(ids), MAX_LIMIT):
+        for entry in _actors_query().run(ids=ids[start : start + MAX_LIMIT]):
+            actors.setdefault(entry.notification_id, []).append(entry.actor)
     by_type: dict[str, list] = {}
     for n in notifications:
         by_type.setdefault(n.target_type, []).append(n.target_id)
