@@ -65,9 +65,7 @@ def test_badges_cost_the_same_queries_however_much_waits(
 ):
     client = client_for(user)
     client.get("/accounts/badges/")  # warm (session, user)
-    # session, the bell's count (between a SET and a RESET of plan_cache_mode:
-    # circles/compiled.py), requests, invitations, messages
-    with django_assert_max_num_queries(8) as few:
+    with django_assert_max_num_queries(6) as few:
         client.get("/accounts/badges/")
     for _ in range(5):
         FollowRequestFactory(requester=UserFactory(), target=user)
