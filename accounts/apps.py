@@ -35,7 +35,7 @@ class AccountsConfig(AppConfig):
         # about people (follows, requests): shown while the recipient may see the profile
         registry.target_register(
             "user",
-            visible_to=lambda viewer: User.objects.visible_to(viewer),
+            visible_to=lambda viewer, now: User.objects.visible_to(viewer),
             describe=user_notification_targets,
             kinds=[
                 Kind("follow", "{actors} started following you", group=BY_DAY),
@@ -46,7 +46,7 @@ class AccountsConfig(AppConfig):
         # about circles: shown while the recipient is a member or still invited
         registry.target_register(
             "circle",
-            visible_to=circles_for_notifications,
+            visible_to=lambda viewer, now: circles_for_notifications(viewer),
             describe=circle_notification_targets,
             kinds=[
                 Kind("circle_invite", "{actors} invited you to {target}", group=BY_ACTOR),
@@ -56,8 +56,8 @@ class AccountsConfig(AppConfig):
         # "your data export is ready": shown while the export can still be downloaded
         registry.target_register(
             "data_export",
-            visible_to=lambda viewer: DataExport.objects.filter(
-                user=viewer, state=ExportState.READY
+            visible_to=lambda viewer, now: DataExport.objects.filter(
+                user=viewer, state=ExportState.READY, expires_at__gt=now
             ),
             describe=data_export_notification_targets,
             kinds=[

@@ -29,7 +29,7 @@ class AlbumsConfig(AppConfig):
         # notifications about albums: shown while the recipient may see the album
         target_register(
             "album",
-            visible_to=lambda viewer: Album.objects.visible_to(viewer),
+            visible_to=lambda viewer, now: Album.objects.visible_to(viewer),
             describe=album_notification_targets,
             kinds=[
                 Kind("album_created", "{actors} made the album {target}", group=BY_ACTOR),

@@ -14,6 +14,14 @@ fixed length (Django writes other SQL for None or an empty list). Placeholders a
 UUIDs, random strings and random instants before 1900, so they cannot meet a real
 parameter. tests/platform/test_compiled.py compares runs with the querysets built for
 each value.
+
+`generic_plan=True` has PostgreSQL run the statement with its one generic plan (prepared
+once per pooled connection: settings' server-side binding) instead of planning it again
+for each run's values. PostgreSQL picks a custom plan whenever the generic one's estimate
+is higher, and for a rule with an EXISTS per target type (the notifications list, ~80
+parameters) that meant planning on every run: ~4–10 ms for a statement that runs in
+about 1 ms (bench/cases/notifications.py). Only for statements whose best plan does not
+depend on the values.
 """
 
 import secrets
@@ -45,7 +53,7 @@ class CompiledQuery:
     `run(viewer=..., ids=[...])` returns the model instances (tuples for a values_list()
     queryset)."""
 
-    def __init__(self, build: Callable[..., QuerySet], **shape):
+    def __init__(self, build: Callable[..., QuerySet], *, generic_plan=False, **shape):
         placeholders, spots = {}, []
         self.uuid_lists = {}  # name -> length, for the lists run() pads
         for name, kind in shape.items():
@@ -60,6 +68,7 @@ class CompiledQuery:
                 spots.append((name, None, placeholders[name]))
         queryset = build(**placeholders)
         self.db = queryset.db
+        self.generic_plan = generic_plan and connections[self.db].vendor == "postgresql"
         ops = connections[self.db].ops
         forms = {}  # each form the backend may be given -> (name, index, how to make it)
         for name, index, value in spots:
@@ -109,8 +118,11 @@ class CompiledQuery:
             value = values[name] if index is None else values[name][index]
             params[position] = form(value) if form else value
         with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+            if self.generic_plan:
+                rows = _run_generic(cursor, self.sql, params)
+            else:
+                cursor.execute(self.sql, params)
+                rows = cursor.fetchall()
         if self.model is None:
             return list(self.compiler.results_iter([rows], tuple_expected=True))
         objects = []
@@ -122,3 +134,18 @@ class CompiledQuery:
                 setattr(obj, name, row[column])
             objects.append(obj)
         return objects
+
+
+def _run_generic(cursor, sql, params) -> list:
+    """Run sql (PostgreSQL) with its generic plan: plan_cache_mode is set for this one
+    statement. When it fails inside a transaction, the rollback that must follow undoes
+    the SET too (and nothing else can run in that transaction before it)."""
+    from psycopg.pq import TransactionStatus
+
+    cursor.execute("SET plan_cache_mode = force_generic_plan")
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        if cursor.db.connection.info.transaction_status != TransactionStatus.INERROR:
+            cursor.execute("RESET plan_cache_mode")

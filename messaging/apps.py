@@ -33,7 +33,7 @@ class MessagingConfig(AppConfig):
         # notifications about conversations: shown while the recipient may read it
         target_register(
             "conversation",
-            visible_to=lambda viewer: Conversation.objects.readable_by(viewer),
+            visible_to=lambda viewer, now: Conversation.objects.readable_by(viewer),
             describe=conversation_notification_targets,
             kinds=[Kind("group_added", "{actors} added you to {target}", group=BY_ACTOR)],
         )

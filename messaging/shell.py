@@ -15,11 +15,11 @@ from messaging.selectors import conversation_unread_total
 from notifications.selectors import notification_count_unread
 
 
-def badge_counts(user) -> dict[str, int]:
-    """Every badge of the shell: activity (the bell), the menu's requests and invitations,
-    and messages (unread conversations)."""
+def badge_counts(user, *, activity=True) -> dict[str, int | None]:
+    """Every badge of the shell: activity (the bell; None when not asked), the menu's
+    requests and invitations, and messages (unread conversations)."""
     return {
-        "activity": notification_count_unread(user=user),
+        "activity": notification_count_unread(user=user) if activity else None,
         "requests": follow_request_count_incoming(user=user),
         "invites": circle_invite_count_for_user(user=user),
         "messages": conversation_unread_total(user=user),
@@ -30,7 +30,9 @@ def badge_counts(user) -> dict[str, int]:
 @require_GET
 def nav_badges(request):
     """The shell's badge counts as out-of-band swaps (loaded after the page, and again by
-    static/js/badges.js when the socket says something changed), so no page pays for them."""
+    static/js/badges.js when the socket says something changed), so no page pays for them.
+    The page's own load asks `?except=activity`: the page rendered the bell's count."""
     if not request.user.is_authenticated:
         return HttpResponse(status=204)
-    return render(request, "components/_badges.html", badge_counts(request.user))
+    activity = request.GET.get("except") != "activity"
+    return render(request, "components/_badges.html", badge_counts(request.user, activity=activity))

@@ -6,15 +6,19 @@ type nobody registered is never created and never shown.
 
     registry.target_register(
         "post",
-        visible_to=lambda viewer: Post.objects.visible_to(viewer),   # the app's own rule
+        visible_to=lambda viewer, now: Post.objects.visible_to(viewer),  # the app's own rule
         describe=post_notification_targets,                          # (viewer, ids) -> {id: Target}
         kinds=[Kind("post_like", "{actors} liked your {target}", group=BY_TARGET), ...],
     )
 
-`visible_to(recipient)` returns a QuerySet of the target model; the list and the count ask
-it per row inside SQL (an EXISTS on the target's pk), so a target that became invisible,
-was deleted or left drops out of both at once. `describe(recipient, ids)` answers, in one
-query, what a page shows of its targets of that type.
+`visible_to(recipient, now)` returns a QuerySet of the target model; the list and the count
+ask it per row inside SQL (an EXISTS on the target's pk), so a target that became
+invisible, was deleted or left drops out of both at once. Those queries are compiled once
+per process (circles/compiled.py) and run with each recipient and clock, so a rule must
+depend on nothing but the recipient's id and `now` (the time to judge by: a rule that
+reads the clock itself, like a story's expiry, must take it from `now`).
+`describe(recipient, ids)` answers, in one query, what a page shows of its targets of that
+type.
 
 People come from accounts through `people_register`: the user-summary of the API, and
 whether two people have a block between them (checked when a notification is created;
@@ -68,7 +72,8 @@ class Kind:
 @dataclass(frozen=True)
 class TargetType:
     name: str
-    visible_to: Callable  # (recipient) -> QuerySet of targets recipient may still see
+    # (recipient, now) -> QuerySet of targets recipient may still see at `now`
+    visible_to: Callable
     describe: Callable  # (recipient, ids) -> {id: Target}, one query for a page
     kinds: tuple = field(default=())
 

@@ -5,38 +5,124 @@ query, so a deleted comment, a post that became invisible or a circle left drops
 the list and the count at once).
 
 A page is one query for its rows, one for their newest actors, and one per target type on
-it to describe the targets: constant in the page size.
+it to describe the targets: constant in the page size. The rule's queries (a page, the
+count, one notification) are compiled once per process (circles/compiled.py) and run with
+the recipient's id and the clock, each with its one generic plan: building and compiling
+an EXISTS per registered target type on every request cost several times what PostgreSQL
+takes to run it, and PostgreSQL planning it again for each run cost as much again.
 """
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
-from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
+from circles.compiled import CompiledQuery
+from circles.errors import ApiError
+from circles.ids import uuid_or_none
+from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageResult, decode_cursor, encode_cursor
 from notifications import registry
 from notifications.models import Notification, NotificationActor
 
 ACTORS_NAMED = 2  # "ana, ben and 3 others"
 
 
-def notifications_visible_to(user) -> QuerySet[Notification]:
-    """THE rule for which notifications user sees (list, count, socket push)."""
+def notifications_visible_to(user, *, now=None) -> QuerySet[Notification]:
+    """THE rule for which notifications user sees (list, count, socket push), judged at
+    `now` (the clock when not given)."""
+    now = now or timezone.now()
     seen = Q(pk__in=[])
     for target in registry.targets_registered():
-        still_visible = Exists(target.visible_to(user).filter(pk=OuterRef("target_id")))
-        seen |= Q(target_type=target.name) & still_visible
+        rule = target.visible_to(user, now)
+        seen |= Q(target_type=target.name) & Exists(rule.filter(pk=OuterRef("target_id")))
     return Notification.objects.filter(recipient=user, actor_count__gt=0).filter(seen)
+
+
+def _person(user_id):
+    """A user with this id, for building a rule without a query (the rules read its pk)."""
+    return get_user_model()(pk=user_id)
+
+
+def _unread(person, now) -> QuerySet:
+    """The number of person's unread notifications, as a one-row queryset."""
+    unread = notifications_visible_to(person, now=now).filter(read_at__isnull=True)
+    return unread.order_by().values("recipient").annotate(n=Count("pk")).values("n")
+
+
+@functools.cache
+def _unread_query() -> CompiledQuery:
+    """The badge's count. Not generic_plan: every signed-in page asks it, and the SET and
+    RESET around it would be two more statements on every page."""
+    return CompiledQuery(
+        lambda viewer, now: _unread(_person(viewer), now).values_list("n"),
+        viewer="uuid",
+        now="datetime",
+    )
 
 
 def notification_count_unread(*, user) -> int:
     """The badge: one query on the unread index."""
     if user is None or not user.is_authenticated:
         return 0
-    return notifications_visible_to(user).filter(read_at__isnull=True).count()
+    rows = _unread_query().run(viewer=user.pk, now=timezone.now())
+    return rows[0][0] if rows else 0
+
+
+@functools.cache
+def _page_query(limit: int, after: bool) -> CompiledQuery:
+    """A page of limit + 1 rows, newest first on (updated_at, id): the first page, or
+    (after) the rows past a cursor's (updated_at, id)."""
+
+    def build(viewer, now, **cursor):
+        rows = notifications_visible_to(_person(viewer), now=now)
+        if after:
+            at, pk = cursor["at"], cursor["pk"]
+            rows = rows.filter(Q(updated_at__lt=at) | Q(updated_at=at, pk__lt=pk))
+        return rows.order_by("-updated_at", "-pk")[: limit + 1]
+
+    shape = {"viewer": "uuid", "now": "datetime"}
+    if after:
+        shape.update(at="datetime", pk="uuid")
+    return CompiledQuery(build, generic_plan=True, **shape)
+
+
+@functools.cache
+def _push_query() -> CompiledQuery:
+    """One notification if its recipient may see it, with their unread count (`unread`)
+    in the same statement: what the push needs."""
+
+    def build(viewer, now, pk):
+        person = _person(viewer)
+        count = Coalesce(Subquery(_unread(person, now)), Value(0))
+        return notifications_visible_to(person, now=now).filter(pk=pk).annotate(unread=count)
+
+    return CompiledQuery(build, generic_plan=True, viewer="uuid", now="datetime", pk="uuid")
+
+
+def _newest_actors(ids) -> QuerySet[NotificationActor]:
+    """The newest ACTORS_NAMED active actors of each of these notifications."""
+    newest_first = Window(
+        RowNumber(), partition_by=F("notification_id"), order_by=F("created_at").desc()
+    )
+    return (
+        NotificationActor.objects.filter(notification_id__in=ids, active=True)
+        .annotate(rank=newest_first)
+        .filter(rank__lte=ACTORS_NAMED)
+        .select_related("actor")
+        .order_by("notification_id", "rank")
+    )
+
+
+@functools.cache
+def _actors_query() -> CompiledQuery:
+    """_newest_actors for up to a page's MAX_LIMIT notifications, compiled once."""
+    return CompiledQuery(_newest_actors, ids=("uuid", MAX_LIMIT))
 
 
 @dataclass
@@ -88,21 +174,11 @@ def notifications_describe(*, user, notifications: list[Notification]) -> list[R
     one query per target type. A row whose target vanished meanwhile is left out."""
     if not notifications:
         return []
-    ids = [n.pk for n in notifications]
-    ranked = (
-        NotificationActor.objects.filter(notification_id__in=ids, active=True)
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=F("notification_id"), order_by=F("created_at").desc()
-            )
-        )
-        .filter(rank__lte=ACTORS_NAMED)
-        .select_related("actor")
-        .order_by("notification_id", "rank")
-    )
     actors: dict = {}
-    for entry in ranked:
-        actors.setdefault(entry.notification_id, []).append(entry.actor)
+    ids = [n.pk for n in notifications]
+    for start in range(0, len(ids), MAX_LIMIT):
+        for entry in _actors_query().run(ids=ids[start : start + MAX_LIMIT]):
+            actors.setdefault(entry.notification_id, []).append(entry.actor)
     by_type: dict[str, list] = {}
     for n in notifications:
         by_type.setdefault(n.target_type, []).append(n.target_id)
@@ -126,21 +202,28 @@ def notifications_describe(*, user, notifications: list[Notification]) -> list[R
 
 
 def notification_list_for_user(*, user, cursor=None, limit=DEFAULT_LIMIT) -> PageResult:
-    """Newest activity first, keyset pagination on (updated_at, id); items are Rows."""
-    page = paginate(
-        notifications_visible_to(user), cursor=cursor, limit=limit, time_field="updated_at"
-    )
+    """Newest activity first, keyset pagination on (updated_at, id) (the cursors of
+    circles.pagination); items are Rows."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    values = {"viewer": user.pk, "now": timezone.now()}
+    if cursor:
+        values["at"], pk = decode_cursor(cursor)
+        values["pk"] = uuid_or_none(pk)
+        if values["pk"] is None or timezone.is_naive(values["at"]):
+            raise ApiError(400, "invalid_cursor", "The cursor is not valid.")
+    rows = _page_query(limit, after=bool(cursor)).run(**values)
+    items, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(items[-1].updated_at, items[-1].pk) if more else None
     return PageResult(
-        items=notifications_describe(user=user, notifications=page.items),
-        next_cursor=page.next_cursor,
+        items=notifications_describe(user=user, notifications=items), next_cursor=next_cursor
     )
 
 
-def notification_get_for_recipient(*, user, notification_id) -> Row | None:
-    """One notification as a Row, if user may see it."""
-    found = notifications_visible_to(user).filter(pk=notification_id).first()
-    rows = notifications_describe(user=user, notifications=[found] if found else [])
-    return rows[0] if rows else None
+def notification_for_push(*, user, notification_id) -> tuple[Row, int] | None:
+    """One notification as a Row and user's unread count, if user may see it."""
+    found = _push_query().run(viewer=user.pk, now=timezone.now(), pk=notification_id)
+    rows = notifications_describe(user=user, notifications=found)
+    return (rows[0], found[0].unread) if rows else None
 
 
 def notification_payload(row: Row) -> dict:

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -48,6 +48,9 @@ def notification_create(
     the kind is a notice `to_self`), a block
     either way, or the same actor + kind + target within the last hour (a like, unlike,
     like again notifies once: the unlike's inactive row comes back, the count with it).
+
+    The common case (no row of the actor's within the hour) is two statements: the
+    group's upsert, which also asks the hour (_group_upsert), and the actor's row.
     """
     try:
         notified = _notification_create(
@@ -69,34 +72,35 @@ def _notification_create(*, actor, recipient, kind: str, target_id, source_id):
     if actor.pk != recipient.pk and registry.people.blocked_between(actor.pk, recipient.pk):
         return None
     now = timezone.now()
+    key = _group_key(definition, target_type, target_id, actor.pk, now)
     with transaction.atomic():
-        recent = (
-            NotificationActor.objects.filter(
-                actor=actor,
-                target_id=target_id,
-                notification__recipient=recipient,
-                notification__kind=kind,
-                created_at__gte=now - DEDUP_WINDOW,
-            )
-            .order_by("-created_at")
-            .first()
+        group_id = _group_upsert(
+            recipient=recipient,
+            key=key,
+            kind=kind,
+            target_type=target_type,
+            target_id=target_id,
+            actor=actor,
+            now=now,
         )
-        if recent is not None:
-            if recent.active:
+        if group_id is None:  # the actor's row within the hour: notified already, or undone
+            recent = (
+                NotificationActor.objects.filter(
+                    actor=actor,
+                    target_id=target_id,
+                    notification__recipient=recipient,
+                    notification__kind=kind,
+                    created_at__gte=now - DEDUP_WINDOW,
+                )
+                .order_by("-created_at")
+                .first()
+            )
+            if recent is None or recent.active:
                 return None
             NotificationActor.objects.filter(pk=recent.pk).update(active=True, source_id=source_id)
             group_id = recent.notification_id
+            _recount([group_id], bump=now)
         else:
-            key = _group_key(definition, target_type, target_id, actor.pk, now)
-            group_id = _open_group(
-                recipient=recipient,
-                key=key,
-                kind=kind,
-                target_type=target_type,
-                target_id=target_id,
-                actor=actor,
-                now=now,
-            )
             NotificationActor.objects.bulk_create(
                 [
                     NotificationActor(
@@ -111,41 +115,79 @@ def _notification_create(*, actor, recipient, kind: str, target_id, source_id):
                 unique_fields=["notification", "actor"],
                 update_fields=["target_id", "source_id", "created_at", "active"],
             )
-        _recount([group_id], bump=now)
-        event = _event_for(recipient=recipient, notification_id=group_id)
-        if event is not None:
+        found = selectors.notification_for_push(user=recipient, notification_id=group_id)
+        if found is not None:
+            row, count = found
+            payload = selectors.notification_payload(row)
+            event = events.notification_created(notification=payload, count=count)
             publish_on_commit(user_group(recipient.pk), event)
+            return row.notification
     return Notification.objects.get(pk=group_id)
 
 
-def _open_group(*, recipient, key, kind, target_type, target_id, actor, now):
-    """The id of recipient's open (unread) group for key, made when there is none. Two
-    first events at once: one insert wins, the other joins its row."""
-    for _ in range(3):
-        found = (
-            Notification.objects.select_for_update()
-            .filter(recipient=recipient, group_key=key, read_at__isnull=True)
-            .values_list("pk", flat=True)
-            .first()
+def _sql_table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _group_upsert(*, recipient, key, kind, target_type, target_id, actor, now):
+    """One statement: unless the actor has a row for this kind, target and recipient
+    within the hour, put them at the top of recipient's open group for key — a new group,
+    or the open one with its count raised by one when the actor is not active in it yet
+    (the count is read from the row as it stands once locked, so two actors joining at
+    once both count). Returns the group's id, or None when the hour's row exists.
+
+    `INSERT … SELECT … WHERE NOT EXISTS … ON CONFLICT (…) WHERE … DO UPDATE … RETURNING`
+    is read alike by PostgreSQL and SQLite (3.35 or later, for RETURNING)."""
+    notification, member = _sql_table(Notification), _sql_table(NotificationActor)
+
+    def value(model, name, raw):
+        return model._meta.get_field(name).get_db_prep_value(raw, connection)
+
+    columns = {
+        "id": uuid.uuid4(),
+        "recipient_id": recipient.pk,
+        "kind": kind,
+        "target_type": target_type,
+        "target_id": target_id,
+        "group_key": key,
+        "actor_id": actor.pk,
+        "actor_count": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    params = [value(Notification, name, raw) for name, raw in columns.items()]
+    params += [
+        value(NotificationActor, "actor_id", actor.pk),
+        value(NotificationActor, "target_id", target_id),
+        value(Notification, "recipient_id", recipient.pk),
+        value(Notification, "kind", kind),
+        value(NotificationActor, "created_at", now - DEDUP_WINDOW),
+    ]
+    sql = f"""
+        INSERT INTO {notification} ({", ".join(columns)})
+        SELECT {", ".join(["%s"] * len(columns))}
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {member} m INNER JOIN {notification} n ON n.id = m.notification_id
+            WHERE m.actor_id = %s AND m.target_id = %s AND n.recipient_id = %s
+              AND n.kind = %s AND m.created_at >= %s
         )
-        if found is not None:
-            return found
-        try:
-            with transaction.atomic():
-                return Notification.objects.create(
-                    recipient=recipient,
-                    kind=kind,
-                    target_type=target_type,
-                    target_id=target_id,
-                    group_key=key,
-                    actor=actor,
-                    actor_count=0,
-                    created_at=now,
-                    updated_at=now,
-                ).pk
-        except IntegrityError:
-            continue
-    raise IntegrityError(f"no open notification group for {key}")
+        ON CONFLICT (recipient_id, group_key) WHERE read_at IS NULL DO UPDATE SET
+            actor_id = excluded.actor_id,
+            target_id = excluded.target_id,
+            updated_at = excluded.updated_at,
+            actor_count = {notification}.actor_count + CASE WHEN EXISTS (
+                SELECT 1 FROM {member} a
+                WHERE a.notification_id = {notification}.id
+                  AND a.actor_id = excluded.actor_id AND a.active
+            ) THEN 0 ELSE 1 END
+        RETURNING id
+    """  # noqa: S608 - table names from model metadata; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    return Notification._meta.pk.to_python(found[0])
 
 
 def _recount(group_ids, *, bump=None) -> None:
@@ -164,16 +206,6 @@ def _recount(group_ids, *, bump=None) -> None:
     if bump is not None:
         fields["updated_at"] = Value(bump)
     Notification.objects.filter(pk__in=group_ids).update(**fields)
-
-
-def _event_for(*, recipient, notification_id) -> dict | None:
-    """`notification.created` for recipient, or None when they may not see it."""
-    row = selectors.notification_get_for_recipient(user=recipient, notification_id=notification_id)
-    if row is None:
-        return None
-    count = selectors.notification_count_unread(user=recipient)
-    payload = selectors.notification_payload(row)
-    return events.notification_created(notification=payload, count=count)
 
 
 def notification_create_on_commit(*, actor, recipient, kind: str, target_id, source_id=None):

@@ -58,28 +58,28 @@ def post_delete(request, post_id: str):
 @router.post("/{post_id}/like", response=LikeOut, openapi_extra=errors(429))
 def post_like(request, post_id: str):
     enforce(request, "like", key=f"user:{request.auth.pk}")
-    post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
+    post = selectors.post_get_for_action(viewer=request.auth, post_id=post_id)
     liked, like_count = services.post_like(user=request.auth, post=post)
     return {"liked": liked, "like_count": like_count}
 
 
 @router.delete("/{post_id}/like", response=LikeOut)
 def post_unlike(request, post_id: str):
-    post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
+    post = selectors.post_get_for_action(viewer=request.auth, post_id=post_id)
     liked, like_count = services.post_unlike(user=request.auth, post=post)
     return {"liked": liked, "like_count": like_count}
 
 
 @router.post("/{post_id}/bookmark", response={204: None})
 def bookmark_create(request, post_id: str):
-    post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
+    post = selectors.post_get_for_action(viewer=request.auth, post_id=post_id)
     services.bookmark_create(user=request.auth, post=post)
     return Status(204, None)
 
 
 @router.delete("/{post_id}/bookmark", response={204: None})
 def bookmark_delete(request, post_id: str):
-    post = selectors.post_get_visible(viewer=request.auth, post_id=post_id)
+    post = selectors.post_get_for_action(viewer=request.auth, post_id=post_id)
     services.bookmark_delete(user=request.auth, post=post)
     return Status(204, None)
 

@@ -35,7 +35,7 @@ class PostsConfig(AppConfig):
         # notifications about posts and comments: shown while the recipient may see them
         target_register(
             "post",
-            visible_to=lambda viewer: Post.objects.visible_to(viewer),
+            visible_to=lambda viewer, now: Post.objects.visible_to(viewer),
             describe=post_notification_targets,
             kinds=[
                 Kind("post_like", "{actors} liked your {target}", group=BY_TARGET),
@@ -45,7 +45,7 @@ class PostsConfig(AppConfig):
         )
         target_register(
             "comment",
-            visible_to=lambda viewer: Comment.objects.visible_to(viewer),
+            visible_to=lambda viewer, now: Comment.objects.visible_to(viewer),
             describe=comment_notification_targets,
             kinds=[
                 Kind("comment_like", "{actors} liked your {target}", group=BY_TARGET),

@@ -29,7 +29,7 @@ class StoriesConfig(AppConfig):
         # "ana replied to your story": shown while the story lives (the author's view of it)
         target_register(
             "story",
-            visible_to=lambda viewer: Story.objects.visible_to(viewer),
+            visible_to=lambda viewer, now: Story.objects.visible_to(viewer, now=now),
             describe=story_notification_targets,
             kinds=[Kind("story_reply", "{actors} replied to your {target}", group=BY_TARGET)],
         )

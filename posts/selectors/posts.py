@@ -1,6 +1,8 @@
 """Reads of posts, their comments and photos that carry a rule or feed a page. Every post
 read goes through Post.objects.visible_to(viewer); hidden things raise Http404."""
 
+import functools
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
@@ -26,6 +28,7 @@ from accounts.selectors import (
     user_content_visible,
     user_get_visible,
 )
+from circles.compiled import CompiledQuery
 from circles.ids import uuid_or_404
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
 from posts.models import (
@@ -66,6 +69,29 @@ def post_get_visible(*, viewer, post_id) -> Post:
     if found is None:
         raise Http404
     return found
+
+
+@functools.cache
+def _post_for_action_query() -> CompiledQuery:
+    return CompiledQuery(
+        lambda viewer, pk: (
+            Post.objects.visible_to(User(pk=viewer)).select_related("author").filter(pk=pk)
+        ),
+        generic_plan=True,
+        viewer="uuid",
+        pk="uuid",
+    )
+
+
+def post_get_for_action(*, viewer, post_id) -> Post:
+    """A post viewer may see, with its author and nothing a card shows: what a like, an
+    unlike or a bookmark needs. Compiled once per process (circles/compiled.py): building
+    the rule for each like cost more than the like itself. Http404 when viewer may not see
+    it; viewer is signed in (the API's actions are)."""
+    found = _post_for_action_query().run(viewer=viewer.pk, pk=uuid_or_404(post_id))
+    if not found:
+        raise Http404
+    return found[0]
 
 
 def post_get_deletable(*, actor, post_id) -> Post:

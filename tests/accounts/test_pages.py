@@ -722,8 +722,13 @@ def test_nav_badges_count_requests_and_invitations(client_for, user, other_user)
     assert re.search(r'id="badge-requests"[^>]*>1<', body)
     assert re.search(r'id="badge-invites"[^>]*>2<', body)
     assert client_for(None).get("/accounts/badges/").status_code == 204
+    assert 'id="badge-activity"' in body
+    # the page renders the bell's count itself, so its own load of the badges skips it
     page = text(client_for(user).get("/accounts/settings/"))
-    assert 'hx-get="/accounts/badges/"' in page
+    assert 'hx-get="/accounts/badges/?except=activity"' in page
+    assert 'data-badges-url="/accounts/badges/"' in page
+    on_load = text(client_for(user).get("/accounts/badges/?except=activity"))
+    assert 'id="badge-activity"' not in on_load and 'id="badge-invites"' in on_load
 
 
 # --- circles --------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_a_failing_notification_write_leaves_the_like(
 
 
 def test_a_failing_notification_leaves_the_follow(committed, caplog, user, other_user):
-    with mock.patch.object(services, "_open_group", side_effect=DatabaseError("gone")):
+    with mock.patch.object(services, "_group_upsert", side_effect=DatabaseError("gone")):
         state = committed(accounts.follow_create, follower=other_user, target=user)
     assert state == "following"
     assert Follow.objects.filter(follower=other_user, following=user).exists()

@@ -158,3 +158,22 @@ def test_datetime_values(matrix):
     for before in (times[0], times[2], times[-1] + timedelta(seconds=1)):
         expected = Post.objects.filter(created_at__lt=before).order_by("pk").values_list("pk")
         assert compiled.run(before=before) == list(expected)
+
+
+def test_a_generic_plan_query_answers_alike_and_leaves_the_planner_as_it_was(matrix):
+    people, posts = matrix
+    ids = [post.pk for post in posts]
+    compiled = CompiledQuery(
+        lambda viewer, ids: visible_page(User(pk=viewer), ids, 10),
+        generic_plan=True,
+        viewer="uuid",
+        ids=("uuid", len(ids)),
+    )
+    for _ in range(4):  # past psycopg's prepare threshold: the prepared statement's plan
+        for person in people.values():
+            assert shown(compiled.run(viewer=person.pk, ids=ids)) == shown(
+                visible_page(person, ids, 10)
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("auto",)

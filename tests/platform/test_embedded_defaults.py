@@ -72,6 +72,16 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
         with urllib.request.urlopen(request, timeout=10) as response:
             feed = json.load(response)["items"]
         assert feed and {post["status"] for post in feed} == {"published"}
+        # a like notifies on SQLite too: the group's upsert is portable SQL
+        # (notifications.services), and the author's list and count are compiled queries
+        theirs = next(p for p in feed if p["author"]["username"] != "alice" and not p["liked"])
+        _api(base, f"/api/v1/posts/{theirs['id']}/like", token, method="POST")
+        author = _api(base, "/api/v1/auth/tokens", None, body={
+            "username": theirs["author"]["username"], "password": "circles-demo",
+        })["token"]  # fmt: skip
+        items = _api(base, "/api/v1/notifications", author)["items"]
+        assert [(n["type"], n["actor"]["username"]) for n in items][:1] == [("post_like", "alice")]
+        assert _api(base, "/api/v1/notifications/unread-count", author)["count"] >= 1
         # and the home page, signed in through the form: its cards are Jinja2 templates
         home = _signed_in_page(base, "/", "alice", "circles-demo")
         assert home.count('class="card post-card"') == 10 and "data-feed-more" in home
@@ -82,6 +92,16 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
         assert closed.value.rcvd.code == 4401
     finally:
         _stop(server)
+
+
+def _api(base: str, path: str, token, *, method=None, body=None) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
 
 
 def _signed_in_page(base: str, path: str, username: str, password: str) -> str:

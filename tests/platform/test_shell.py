@@ -80,7 +80,7 @@ def test_every_page_carries_the_shell(client_for, user):
     for place in ("/", "/explore/", "/p/new/", "/direct/", f"/{user.username}/"):
         assert f'href="{place}"' in nav
     assert re.search(r'href="/explore/" aria-current="page"', nav)
-    assert 'hx-get="/accounts/badges/"' in body
+    assert 'hx-get="/accounts/badges/?except=activity"' in body
     assert 'rel="manifest"' in body and 'name="theme-color"' in body
     assert "/static/vendor/lucide/icons.svg#house" in body
     anonymous = client_for(None).get("/accounts/login/").content.decode()

@@ -161,6 +161,27 @@ def test_like_is_idempotent_and_counted_once(author, follower):
     assert not Like.objects.exists()
 
 
+def test_likes_and_bookmarks_only_on_posts_you_may_see(author, follower, circle):
+    # the actions' compiled lookup (posts.selectors.post_get_for_action) keeps the rule
+    from tests.factories import UserFactory
+
+    stranger = UserFactory()
+    hidden = [
+        make_post(author, visibility="followers"),
+        make_post(author, visibility="circle", circle_id=str(circle.pk)),
+        make_post(author, process=False),
+    ]
+    for post in hidden:
+        client = bearer_for(stranger)
+        for method, path in (("post", "like"), ("delete", "like"), ("post", "bookmark")):
+            assert getattr(client, method)(f"/api/v1/posts/{post.pk}/{path}").status_code == 404
+    assert bearer_for(stranger).post("/api/v1/posts/not-an-id/like").status_code == 404
+    assert not Like.objects.exists()
+    followers_only = hidden[0]
+    liked = bearer_for(follower).post(f"/api/v1/posts/{followers_only.pk}/like").json()
+    assert liked == {"liked": True, "like_count": 1}
+
+
 def test_bookmark_round_trip(author, follower):
     post = make_post(author)
     client = bearer_for(follower)

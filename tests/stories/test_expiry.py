@@ -128,3 +128,24 @@ def test_two_cleanups_at_once_share_the_work(author, follower, media_storage):
     assert all(isinstance(r, int) for r in results), results
     assert sum(results) == len(stories)  # each story removed once, by one of them
     assert not Story.objects.exists() and not StoryView.objects.exists()
+
+
+def test_a_story_reply_notification_goes_with_the_story_at_24_hours(
+    friend, author, media_storage, clock
+):
+    # the notifications list and count are compiled once per process with the clock as a
+    # value (notifications.selectors): the story's expiry is judged at each request's now
+    from notifications.selectors import notification_count_unread, notification_list_for_user
+    from notifications.services import notification_create
+
+    story = make_story(author)
+    notification_create(actor=friend, recipient=author, kind="story_reply", target_id=story.pk)
+
+    def shown():
+        items = notification_list_for_user(user=author).items
+        return [row.notification.kind for row in items], notification_count_unread(user=author)
+
+    clock(story.created_at + timedelta(hours=23, minutes=59, seconds=59))
+    assert shown() == (["story_reply"], 1)
+    clock(story.created_at + timedelta(hours=24))
+    assert shown() == ([], 0)
