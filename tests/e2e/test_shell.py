@@ -261,7 +261,7 @@ def test_the_page_reconnects_by_itself_after_redis_comes_back(browser, world, tm
     with (
         redis_server() as redis,
         open(tmp_path / "server.log", "w") as log,
-        uvicorn_server(REDIS_URL=redis.url, log=log) as base,
+        uvicorn_server(REDIS_URL=redis.url, CHANNEL_LAYER="core", log=log) as base,
     ):
         page = open_as(browser, base, world["dana"])
         page.goto(f"/direct/{world['conversation'].pk}/")

@@ -33,7 +33,7 @@ def test_a_lost_redis_closes_sockets_with_1011_and_one_warning(user, tmp_path):
     with (
         redis_server() as redis,
         open(log_path, "wb") as log,
-        uvicorn_server(REDIS_URL=redis.url, log=log) as base,
+        uvicorn_server(REDIS_URL=redis.url, CHANNEL_LAYER="core", log=log) as base,
     ):
 
         def ticket() -> str:
