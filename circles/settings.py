@@ -152,6 +152,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
+POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if POSTGRESQL:
+    # Django's backend, reading timestamps with psycopg's C loader (circles/postgresql)
+    DATABASES["default"]["ENGINE"] = "circles.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # PostgreSQL through psycopg's connection pool, per process. Under ASGI every request runs
@@ -159,7 +163,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # being reused; without either, each request paid for a new connection (bench/cases/feed.py
 # measured that as most of a feed request's time). DATABASE_POOL_MAX_SIZE=0 turns it off.
 DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=10)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE:
+if POSTGRESQL and DATABASE_POOL_MAX_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool requires it
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
@@ -172,7 +176,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
     # failover, pg_terminate_backend) is found dead when handed out, and replaced,
     # instead of failing a request.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if POSTGRESQL:
     # an unreachable server (a dropped packet, not a refusal) fails fast instead of at
     # the operating system's TCP timeout
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -183,13 +187,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # which takes one writer at a time anyway.
 CHAT_WRITE_THREADS = env.int(
     "CHAT_WRITE_THREADS",
-    default=4 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 1,
+    default=4 if POSTGRESQL else 1,
 )
 # Server-side binding, so that PostgreSQL keeps the plans of statements run again and again:
 # psycopg prepares a statement on its second run on a connection. The feed's page query
 # took longer to plan than to run (1.3 and 1.5 ms on the bench VM). Plans live as long as
 # the pooled connection. DATABASE_PREPARE=false turns it off (for a transaction-mode pooler).
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+if POSTGRESQL and env.bool(
     "DATABASE_PREPARE", default=True
 ):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
