@@ -24,16 +24,18 @@ Decisions:
 - Aspect ratio: refused beyond 20:1 (long side to short side); at 20:1 the large
   rendition is still 1080x54 and the thumbnail a crop of the middle.
 - Memory: dimensions are checked from the header before any pixel is decoded, so a decoded
-  image holds at most 40 MP (160 MB at 4 bytes a pixel); JPEGs decode at reduced scale
-  (rendering a 12 MP JPEG adds ~25 MB to a process, a 12 MP HEIC ~90 MB).
-- Speed: decode once (JPEG draft mode), one short-filter (Hamming) resize to a working
-  size, then each rendition from the previous one with bicubic; a rendition equal to the
-  one before is encoded once. bench/cases/images.py times it against Node's sharp.
-  Bicubic rather than Lanczos for the later steps: Pillow's resampling is scalar, and the
-  640 step alone took 15 ms with Lanczos, 11 with bicubic (12 MP photo, bench VM); after
-  q80 encoding the renditions lose 0.3-0.7 dB PSNR against a full-resolution Lanczos
-  resize (34.4-37 dB left), far less than the encoders cost. tests/media/test_images.py
-  keeps that fidelity.
+  image holds at most 40 MP (160 MB at 4 bytes a pixel). JPEGs decode at reduced scale;
+  libheif cannot, so a HEIC's decoded frame is read into Pillow a strip at a time and
+  reduced on the way (rendering a 12 MP JPEG adds ~25 MB to a process, a 12 MP HEIC
+  ~60-80 MB, nearly all of it libheif's own decoding).
+- Speed: decode once (JPEG draft mode; HEIC reduced by a power of two, the same choice),
+  one short-filter (Hamming) resize to a working size, then each rendition from the
+  previous one, Hamming too; a rendition equal to the one before is encoded once.
+  bench/cases/images.py times it against Node's sharp. Pillow's resampling is scalar, so
+  the filter's length is the cost: the 640 and 320 steps took 14 ms with bicubic, 9 with
+  Hamming (Lanczos more). Against a full-resolution Lanczos resize, after q80 encoding,
+  the renditions keep 34.0-34.2 dB PSNR at worst (34.4-34.6 with bicubic steps), far less
+  than the encoders lose; tests/media/test_images.py keeps that fidelity.
 """
 
 from __future__ import annotations
