@@ -15,7 +15,7 @@ Decisions:
   give their first frame. Everything else is refused by its magic bytes, before Pillow
   sees it, so no other Pillow plugin (EPS through Ghostscript, PSD, ...) ever runs.
 - Orientation: EXIF orientation is applied (for HEIC, libheif applies the file's own
-  rotation and pillow-heif resets the EXIF tag); width and height are the upright size.
+  rotation and mirroring, and its EXIF tag is ignored); width and height are upright.
 - Colour: an embedded ICC profile (RGB, CMYK or grey) is converted to sRGB with
   LittleCMS; one that already is sRGB, or is broken, is taken as is. Outputs carry no
   profile (the web assumes sRGB), and no EXIF, GPS, XMP or comment.
