@@ -671,3 +671,13 @@ def test_heic_over_the_limit_is_refused_before_decoding(monkeypatch):
     monkeypatch.setattr(images, "MAX_PIXELS", 200_000)
     monkeypatch.setattr(pillow_heif.HeifImage, "load", load)
     assert "megapixels" in rejection(heic(Image.new("RGB", (600, 400), "red")))
+
+
+@pytest.mark.parametrize(
+    "size,factor",
+    [((4032, 3024), 2), ((8000, 6000), 4), ((8640, 4608), 8), ((2100, 1600), 1), ((600, 400), 1)],
+)
+def test_heic_reduction_is_the_power_of_two_jpeg_draft_would_pick(size, factor):
+    work = images._working_size(*size)
+    assert images._reduction(size, work) == factor
+    assert size[0] // factor >= work[0] and size[1] // factor >= work[1]  # still enough pixels
