@@ -7,7 +7,7 @@ raw pixels, each smaller rendition from the one before, sharp.concurrency(1),
 UV_THREADPOOL_SIZE=1, no libvips cache. Both run one image at a time on one thread, and
 runs alternate between the two so that a busy machine slows both alike.
 
-sharp keeps its default kernel (lanczos3) while the pipeline uses Hamming and bicubic
+sharp keeps its default kernel (lanczos3) while the pipeline uses Hamming
 (see media/images.py): libvips's resampling is vectorised, and its time does not depend
 on the kernel — 1080 -> 640 -> 320 on raw pixels took 10.1-10.4 ms with lanczos3 and
 9.3-10.6 ms with cubic here — so matching kernels would not change sharp's figures.
