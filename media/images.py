@@ -15,7 +15,7 @@ Decisions:
   give their first frame. Everything else is refused by its magic bytes, before Pillow
   sees it, so no other Pillow plugin (EPS through Ghostscript, PSD, ...) ever runs.
 - Orientation: EXIF orientation is applied (for HEIC, libheif applies the file's own
-  rotation and pillow-heif resets the EXIF tag); width and height are the upright size.
+  rotation and mirroring, and its EXIF tag is ignored); width and height are upright.
 - Colour: an embedded ICC profile (RGB, CMYK or grey) is converted to sRGB with
   LittleCMS; one that already is sRGB, or is broken, is taken as is. Outputs carry no
   profile (the web assumes sRGB), and no EXIF, GPS, XMP or comment.
@@ -24,16 +24,18 @@ Decisions:
 - Aspect ratio: refused beyond 20:1 (long side to short side); at 20:1 the large
   rendition is still 1080x54 and the thumbnail a crop of the middle.
 - Memory: dimensions are checked from the header before any pixel is decoded, so a decoded
-  image holds at most 40 MP (160 MB at 4 bytes a pixel); JPEGs decode at reduced scale
-  (rendering a 12 MP JPEG adds ~25 MB to a process, a 12 MP HEIC ~90 MB).
-- Speed: decode once (JPEG draft mode), one short-filter (Hamming) resize to a working
-  size, then each rendition from the previous one with bicubic; a rendition equal to the
-  one before is encoded once. bench/cases/images.py times it against Node's sharp.
-  Bicubic rather than Lanczos for the later steps: Pillow's resampling is scalar, and the
-  640 step alone took 15 ms with Lanczos, 11 with bicubic (12 MP photo, bench VM); after
-  q80 encoding the renditions lose 0.3-0.7 dB PSNR against a full-resolution Lanczos
-  resize (34.4-37 dB left), far less than the encoders cost. tests/media/test_images.py
-  keeps that fidelity.
+  image holds at most 40 MP (160 MB at 4 bytes a pixel). JPEGs decode at reduced scale;
+  libheif cannot, so a HEIC's decoded frame is read into Pillow a strip at a time and
+  reduced on the way (rendering a 12 MP JPEG adds ~25 MB to a process, a 12 MP HEIC
+  ~60-80 MB, nearly all of it libheif's own decoding).
+- Speed: decode once (JPEG draft mode; HEIC reduced by a power of two, the same choice),
+  one short-filter (Hamming) resize to a working size, then each rendition from the
+  previous one, Hamming too; a rendition equal to the one before is encoded once.
+  bench/cases/images.py times it against Node's sharp. Pillow's resampling is scalar, so
+  the filter's length is the cost: the 640 and 320 steps took 14 ms with bicubic, 9 with
+  Hamming (Lanczos more). Against a full-resolution Lanczos resize, after q80 encoding,
+  the renditions keep 34.0-34.2 dB PSNR at worst (34.4-34.6 with bicubic steps), far less
+  than the encoders lose; tests/media/test_images.py keeps that fidelity.
 """
 
 from __future__ import annotations
@@ -179,7 +181,7 @@ _DAMAGED = "The file is damaged or incomplete and cannot be read as an image."
 
 # Pillow's resampling is scalar, so filters are chosen for speed where the work is big.
 _FIRST_FILTER = Image.Resampling.HAMMING  # the big first step, after JPEG draft decoding
-_FILTER = Image.Resampling.BICUBIC  # the later, smaller steps
+_FILTER = Image.Resampling.HAMMING  # the later, smaller steps too
 _REDUCING_GAP = 3.0  # beyond this ratio, reduce() by an integer factor first (a box filter)
 _SRGB = ImageCms.createProfile("sRGB")
 # How to turn an image stored with each EXIF orientation upright (as ImageOps.exif_transpose
@@ -193,6 +195,7 @@ _TURNS = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+_HEIF_STRIP_ROWS = 256  # rows of a decoded HEIC copied into Pillow at a time (3 MB at 12 MP)
 _BLURHASH_SIZE = 32  # BlurHash only needs a few colours: encode a tiny copy
 
 
@@ -224,6 +227,8 @@ def _decode(data: bytes, fmt: str) -> tuple[Image.Image, tuple[int, int], tuple 
     """The first frame, loaded, and its full stored size. A JPEG is decoded at the smallest
     draft scale (1/2, 1/4, 1/8) that still serves every rendition; then the region of the
     result matching the full image is returned too (the scaled size is rounded up)."""
+    if fmt == "heic":
+        return _decode_heic(data)
     if fmt == "webp" and (size := _webp_size(data)):
         _check_dimensions(*size)  # its decoder allocates the canvas when the file is opened
     try:
@@ -241,6 +246,47 @@ def _decode(data: bytes, fmt: str) -> tuple[Image.Image, tuple[int, int], tuple 
     except _DECODE_ERRORS as exc:
         raise ImageRejected(_DAMAGED) from exc
     return img, stored_size, box
+
+
+def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | None]:
+    """The primary image of a HEIC/HEIF, upright (libheif applies the file's rotation and
+    mirroring; its EXIF orientation is ignored, as HEIF requires), flattened and reduced by
+    the largest power of two that still serves every rendition, with its profile in info.
+
+    libheif has no reduced-size decode: it hands over the whole frame as RGB(A) bytes. They
+    are read a strip at a time, so the full-size frame is never copied into Pillow (48 MB
+    for 12 MP) and libheif's buffer (36 MB) is released as soon as the reduced copy exists;
+    a box reduce() of whole strips gives exactly the whole frame's reduce()."""
+    try:
+        heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=True)
+        frame = heif[heif.primary_index]
+        stored_size = frame.size
+        _check_dimensions(*stored_size)  # from the header: no pixel is decoded yet
+        factor = _reduction(stored_size, _working_size(*stored_size))
+        pixels, stride = frame.data, frame.stride
+        width, height = stored_size
+        reduced = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+        rows = max(1, _HEIF_STRIP_ROWS // factor) * factor
+        for top in range(0, height, rows):
+            bottom = min(top + rows, height)
+            strip = Image.frombuffer(
+                frame.mode, (width, bottom - top), pixels[top * stride : bottom * stride],
+                "raw", frame.mode, stride, 1,
+            )  # fmt: skip
+            reduced.paste(_opaque_eight_bit(strip).reduce(factor), (0, top // factor))
+    except _DECODE_ERRORS as exc:
+        raise ImageRejected(_DAMAGED) from exc
+    if icc_profile := frame.info.get("icc_profile"):
+        reduced.info["icc_profile"] = icc_profile
+    box = None if factor == 1 else (0, 0, width / factor, height / factor)
+    return reduced, stored_size, box
+
+
+def _reduction(size: tuple[int, int], target: tuple[int, int]) -> int:
+    """The largest power of two (at most 8) by which an image can be divided and still be at
+    least target: the same choice as JPEG draft decoding."""
+    scale = min(size[0] // target[0], size[1] // target[1])
+    return next(factor for factor in (8, 4, 2, 1) if scale >= factor)
 
 
 def _orientation(img: Image.Image) -> int:
