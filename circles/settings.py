@@ -220,7 +220,8 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     # CHANNEL_LAYER: "pubsub" (channels_redis's RedisPubSubChannelLayer, publishing on a pool
-    # of its own: circles/channel_layer.py) or "core" (its RedisChannelLayer). See README "Performance", "Hot paths" for why pubsub is the default.
+    # of its own: circles/channel_layer.py) or "core" (its RedisChannelLayer). See README
+    # "Performance", "Hot paths" for why pubsub is the default.
     CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")
     if CHANNEL_LAYER == "core":
         CHANNEL_LAYERS = {
