@@ -57,9 +57,11 @@ class _LoopLayer(RedisPubSubLoopLayer):
 
     async def flush(self):
         publishers, self.publishers = self.publishers, {}
-        for client in publishers.values():
-            await _close_redis(client)
-        await super().flush()
+        try:
+            for client in publishers.values():
+                await _close_redis(client)
+        finally:  # the subscriptions are closed whatever happened to the publishers
+            await super().flush()
 
 
 class PubSubChannelLayer(RedisPubSubChannelLayer):
