@@ -13,6 +13,22 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# pg_dump and pg_restore for `manage.py backup` / `restore`, of the PostgreSQL major version
+# the database server runs (a client older than the server refuses to dump it; ops/backup.py
+# looks in /usr/lib/postgresql/<major>/bin). Debian carries one major per release, so the
+# client comes from the PostgreSQL project's own apt repository. docker-compose.yml passes
+# the major of its postgres image.
+ARG POSTGRES_MAJOR=16
+ADD https://www.postgresql.org/media/keys/ACCC4CF8.asc /etc/apt/keyrings/postgresql.asc
+RUN chmod 644 /etc/apt/keyrings/postgresql.asc \
+    && . /etc/os-release \
+    && echo "deb [signed-by=/etc/apt/keyrings/postgresql.asc] https://apt.postgresql.org/pub/repos/apt ${VERSION_CODENAME}-pgdg main" \
+        > /etc/apt/sources.list.d/postgresql.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends "postgresql-client-${POSTGRES_MAJOR}" \
+    && rm -rf /var/lib/apt/lists/* \
+    && "/usr/lib/postgresql/${POSTGRES_MAJOR}/bin/pg_dump" --version
+
 # Dependencies first, in their own layer, so a code change does not reinstall them.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \

@@ -223,8 +223,9 @@ if REDIS_URL:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    # CHANNEL_LAYER: "pubsub" (channels_redis's RedisPubSubChannelLayer) or "core" (its
-    # RedisChannelLayer). See README "Performance", "Hot paths" for why pubsub is the default.
+    # CHANNEL_LAYER: "pubsub" (channels_redis's RedisPubSubChannelLayer, publishing on a pool
+    # of its own: circles/channel_layer.py) or "core" (its RedisChannelLayer). See README
+    # "Performance", "Hot paths" for why pubsub is the default.
     CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")
     if CHANNEL_LAYER == "core":
         CHANNEL_LAYERS = {
@@ -241,7 +242,7 @@ if REDIS_URL:
     else:
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "BACKEND": "circles.channel_layer.PubSubChannelLayer",
                 "CONFIG": {
                     "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}],
                     # Pub/sub channels are server-wide, not per database: the database

@@ -80,6 +80,8 @@ class ContentStatsOut(Schema):
     messages: int
     conversations: int
     circles: int
+    albums: int
+    album_photos: int
     notifications: int
 
 

@@ -13,6 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Circle, User
+from albums.models import Album, AlbumItem
 from circles.celery import app as celery_app
 from media.models import Image, ImageState
 from messaging import presence
@@ -67,6 +68,8 @@ def content_stats(now) -> dict:
         "messages": Message.objects.count(),
         "conversations": Conversation.objects.count(),
         "circles": Circle.objects.count(),
+        "albums": Album.objects.count(),
+        "album_photos": AlbumItem.objects.count(),
         "notifications": Notification.objects.count(),
     }
 

@@ -11,11 +11,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from accounts.services.users import user_avatar_set
+from albums.services import album_create
 from media import storage
 from media.models import Image
 from media.services import image_process, media_check
+from notifications.models import Notification
 from posts import services as posts
 from tests.accounts.conftest import media_storage
+from tests.albums.conftest import add_photos
 from tests.factories import UserFactory
 from tests.media.conftest import s3_endpoint, s3_storage
 from tests.posts.conftest import jpeg_upload, make_post
@@ -29,8 +32,8 @@ BOOKKEEPING = {"django_migrations", "django_content_type", "auth_permission"}
 
 
 def make_data() -> None:
-    """People, a post with two photos, a like, a comment, an avatar and a story: images of
-    three purposes."""
+    """People, a post with two photos, a like (and its notification), a comment, an avatar,
+    a story and an album photo: images of four purposes."""
     author, friend = UserFactory(), UserFactory()
     post = make_post(author, files=[jpeg_upload("a.jpg"), jpeg_upload("b.jpg")], caption="hi")
     posts.post_like(user=friend, post=post)
@@ -38,6 +41,9 @@ def make_data() -> None:
     user_avatar_set(user=friend, file=jpeg_upload("me.jpg"))
     image_process(image_id=Image.objects.get(owner=friend).pk)
     make_story(author)
+    album = album_create(owner=author, title="Summer")
+    add_photos(album, author)
+    assert Notification.objects.filter(recipient=author).exists()
 
 
 def rows() -> dict[str, list[str]]:
@@ -74,7 +80,8 @@ def test_round_trip_on_postgresql_with_media_on_s3(s3_storage, s3_endpoint):
     make_data()
     before_rows, before_media = rows(), media_files()
     purposes = set(Image.objects.values_list("purpose", flat=True))
-    assert len(purposes) == 3 and len(before_media) == 4 * 9  # each: original + 8 renditions
+    assert purposes == {"post", "avatar", "story", "album"}
+    assert len(before_media) == 5 * 9  # each: original + 8 renditions
 
     destination = f"s3://{bucket}-backups/nightly/1"
     run("backup", destination)
@@ -94,7 +101,7 @@ def test_round_trip_on_postgresql_with_media_on_s3(s3_storage, s3_endpoint):
     assert rows() != before_rows and media_files() == {}
 
     out = run("restore", destination)
-    assert "36 written back, 0 failed" in out
+    assert "45 written back, 0 failed" in out
     assert rows() == before_rows
     assert media_files() == before_media
 
@@ -108,7 +115,7 @@ def test_round_trip_on_local_disk(media_storage, tmp_path):
     wipe_database()
     shutil.rmtree(media_storage)
     out = run("restore", str(tmp_path / "backup"))
-    assert "36 written back" in out
+    assert "45 written back" in out
     assert rows() == before_rows
     assert media_files() == before_media
 

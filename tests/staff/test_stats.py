@@ -51,7 +51,7 @@ def test_figures_match_the_seeded_data(seeded):
     assert figures["people"]["active_30d"] == 4
     assert figures["content"] == {
         "posts": 2, "photos": 2, "stories": 2, "stories_live": 2, "messages": 2,
-        "conversations": 2, "circles": 2, "notifications": 2,
+        "conversations": 2, "circles": 2, "albums": 2, "album_photos": 2, "notifications": 2,
     }  # fmt: skip
     # 4 images per world (post, story, album, chat photo) + 3 failed + 1 pending
     assert figures["images"]["by_state"] == {"pending": 1, "processing": 0, "ready": 8, "failed": 3}
@@ -124,6 +124,9 @@ def test_the_page_shows_the_figures_and_charts(client_for, staff_user, seeded):
 
     assert cell("people-total") == "9"  # the seeded 8 and this operator
     assert cell("content-posts") == "2"
+    assert cell("content-stories") == "2 (2)"
+    assert cell("content-albums") == "2 (2)"
+    assert cell("content-notifications") == "2"
     assert cell("images-failed") == "3" and cell("images-failed-day") == "2"
     assert cell("queue-depth") == "0"
     assert cell("sockets-open") == "0"
