@@ -167,6 +167,7 @@ def complete_document(doc: dict) -> dict:
     for name in requests:
         _guard_text(schemas[name], TEXT_PATTERN)
         _guard_extra_fields(schemas[name])
+        _request_examples(schemas[name])
     for name in _json_body_refs(doc):
         # a JSON body's own fields are all there is: unknown ones answer 400
         # (request_body_refusal), so a typo never passes for an ignored field
@@ -224,6 +225,7 @@ def _complete_operation(
             schema["propertyNames"] = {"pattern": LINE_PATTERN}
             schema["additionalProperties"] = {"type": "string", "pattern": TEXT_PATTERN}
         _guard_extra_fields(schema)
+        _request_examples(schema)
 
     statuses = {400, 503}
     if security:
@@ -491,6 +493,68 @@ def _string_example(schema: dict, name: str) -> str:
         suffix = "webp" if name == "webp" else "jpeg"
         return f"/media/{_EXAMPLE_ID}/small.{suffix}"
     return _NAMED_EXAMPLES.get(name, name.replace("_", " ") or "text")
+
+
+# What a person would type in a request's field (the API page shows these; Swagger UI
+# would otherwise make up a string matching the text guard's pattern: gibberish).
+# "Schema.field" overrides "field" where one name means different things.
+_REQUEST_EXAMPLES = {
+    "username": "alice",
+    "usernames": "alice",
+    "email": "alice@example.com",
+    "password": "a long walk by the lake",
+    "display_name": "Alice",
+    "bio": "Photos of my days.",
+    "name": "Close friends",
+    "TokenIn.name": "My phone",
+    "note": "For Sam, from the climbing club",
+    "caption": "Sunset at the lake #summer",
+    "location": "Lake Geneva",
+    "content": "See you there!",
+    "description": "Friends from the climbing club.",
+    "title": "Summer",
+    "ConversationIn.title": "Weekend trip",
+    "emoji": "❤️",
+    "client_id": "msg-1",
+    "alt": "The lake at sunset",
+    "crop": {"x": 0.0, "y": 0.0, "width": 1.0, "height": 1.0},
+}
+
+
+def _request_examples(schema) -> None:
+    """A readable `example` on each field of a request body that has none (nor a
+    default): from _REQUEST_EXAMPLES, an id for a required id (an optional one is best
+    left out); only one the field's own constraints accept, so it can be sent as it is."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return
+    for name, field in schema.get("properties", {}).items():
+        if "$ref" in field or "example" in field:
+            continue
+        target = field.get("items", field) if field.get("type") == "array" else field
+        if "example" in target or target.get("default") not in (None, ""):
+            continue
+        value = _REQUEST_EXAMPLES.get(f"{schema.get('title')}.{name}", _REQUEST_EXAMPLES.get(name))
+        required = name in schema.get("required", [])
+        if value is None and required and _NAMING.search(name) and "username" not in name:
+            value = _EXAMPLE_ID
+        if value is not None and _fits(target, value):
+            target["example"] = value
+
+
+def _fits(schema: dict, value) -> bool:
+    """Whether value meets schema's type, pattern and length (the string option of an
+    optional field)."""
+    options = [o for o in schema.get("anyOf", [schema]) if o.get("type") != "null"]
+    if isinstance(value, dict):
+        return any(o.get("type") == "object" for o in options)
+    for option in options:
+        if option.get("type") != "string" or option.get("format") == "binary":
+            continue
+        lengths = [option.get("minLength", 0), schema.get("minLength", 0)]
+        longest = min(option.get("maxLength", 10**6), schema.get("maxLength", 10**6))
+        if max(lengths) <= len(value) <= longest and re.search(option.get("pattern", ""), value):
+            return True
+    return False
 
 
 def _fill_response_examples(doc: dict) -> None:

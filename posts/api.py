@@ -1,5 +1,7 @@
 """Posts endpoints of the API contract: thin handlers over posts.services/selectors."""
 
+from typing import Literal
+
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from circles.errors import ApiError
@@ -21,7 +23,7 @@ def post_create(
     images: File[list[UploadedFile]],
     caption: Form[str] = "",
     location: Form[str] = "",
-    visibility: Form[str] = "public",
+    visibility: Form[Literal["public", "followers", "circle"]] = "public",
     circle_id: Form[str] = "",
     alt: Form[list[str]] = None,
 ):

@@ -2,6 +2,8 @@
 stories.services/selectors. Replies (POST /stories/{id}/reply) are direct messages, so
 messaging's API serves them (messaging/api.py), mounted under the same prefix."""
 
+from typing import Literal
+
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from circles.errors import ApiError
@@ -19,7 +21,7 @@ router = Router(tags=["stories"])
 def story_create(
     request,
     image: File[UploadedFile],
-    audience: Form[str] = "followers",
+    audience: Form[Literal["followers", "circle"]] = "followers",
     circle_id: Form[str] = "",
 ):
     """One photo (JPEG, PNG, WebP or HEIC ≤ 10 MB) for 24 hours, to your followers or to

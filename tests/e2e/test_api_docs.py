@@ -32,6 +32,16 @@ def test_the_api_page_shows_the_document_with_examples(page, live_server_url):
     for status in ("201", "400", "401", "403", "404", "413", "415", "429", "503"):
         assert responses.locator(f"tr.response[data-code='{status}']").count() == 1, status
     assert "rate_limited" in responses.inner_text()  # the 429's example body
+    # request bodies show readable examples, not strings made up from the text pattern
+    body = comments.locator(".opblock-section-request-body")
+    body.wait_for()
+    assert "See you there!" in body.inner_text()
+    register = page.locator("#operations-auth-accounts_api_register")
+    register.locator(".opblock-summary").click()
+    example = register.locator(".opblock-section-request-body")
+    example.wait_for()
+    assert '"username": "alice"' in example.inner_text()
+    assert '"password": "a long walk by the lake"' in example.inner_text()
     assert outside == []
     assert page.console_errors == []  # a CSP violation is a console error
     page.screenshot(path="var/screenshots/api-docs.png")

@@ -97,6 +97,44 @@ def test_responses_carry_examples(document):
     assert example["username"] == "alice" and "followers_count" in example
 
 
+def _body_schemas(document):
+    schemas = document["components"]["schemas"]
+    for path, method, operation in operations(document):
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            schema = media["schema"]
+            for option in schema.get("anyOf", [schema]):
+                if "$ref" in option:
+                    option = schemas[option["$ref"].rsplit("/", 1)[1]]
+                yield f"{method.upper()} {path}", option
+
+
+def test_request_bodies_show_readable_examples_a_client_may_send(document):
+    """The API page (Swagger UI) shows these instead of strings made up from the text
+    guard's pattern; each passes its own field's schema, so Try it out sends valid data."""
+    from jsonschema import Draft202012Validator
+
+    shown = {}
+    for operation, schema in _body_schemas(document):
+        for name, field in schema.get("properties", {}).items():
+            where = field.get("items", field) if field.get("type") == "array" else field
+            if "example" in where:
+                root = {**where, "components": document["components"]}
+                errors = list(Draft202012Validator(root).iter_errors(where["example"]))
+                assert not errors, (operation, name, errors)
+                shown[(operation, name)] = where["example"]
+    assert shown[("POST /api/v1/auth/register", "username")] == "alice"
+    assert shown[("POST /api/v1/auth/register", "password")] == "a long walk by the lake"
+    assert shown[("POST /api/v1/posts", "caption")] == "Sunset at the lake #summer"
+    assert shown[("POST /api/v1/conversations", "usernames")] == "alice"
+    assert shown[("POST /api/v1/messages/{message_id}/reactions", "emoji")] == "❤️"
+    # every text field shows an example or its default (an optional one may be empty),
+    # never a string made up from the pattern
+    for operation, schema in _body_schemas(document):
+        for name, field in schema.get("properties", {}).items():
+            if field.get("type") == "string" and "format" not in field and "enum" not in field:
+                assert "example" in field or "default" in field, (operation, name)
+
+
 # --- malformed requests ----------------------------------------------------------------
 
 
