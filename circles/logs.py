@@ -48,4 +48,3 @@ class LayerOutageFilter(logging.Filter):
                 record.exc_text = None
                 record.levelno, record.levelname = logging.INFO, "INFO"
         return True
-

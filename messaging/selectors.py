@@ -142,7 +142,9 @@ def conversations_for_viewer(queryset: QuerySet, *, viewer) -> QuerySet:
                 "participants",
                 # whether a block stands between each and viewer: participants_shown_to
                 queryset=Participant.objects.select_related("user")
-                .annotate(blocked_with_viewer=Exists(Block.objects.between(viewer, OuterRef("user"))))
+                .annotate(
+                    blocked_with_viewer=Exists(Block.objects.between(viewer, OuterRef("user")))
+                )
                 .order_by("joined_at", "pk"),
             )
         )
