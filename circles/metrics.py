@@ -256,10 +256,15 @@ class _Store:
                 pipe.zadd(_LIVE_INDEX_KEY, {self.process_id: time.time()})
             pipe.execute()
             self.failing = False
-        except soft.ERRORS:
-            # not soft.mark_down(): counting must never make the cache back off
+        except soft.ERRORS as exc:
+            # not soft.mark_down(): counting must never make the cache back off. One line
+            # an outage, no traceback: Redis being away is not a fault of this code.
             if not self.failing:
-                logger.warning("metrics: could not write to Redis; keeping them", exc_info=True)
+                logger.warning(
+                    "metrics: could not write to Redis (%s: %s); keeping them",
+                    type(exc).__name__,
+                    exc,
+                )
             self.failing = True
             with self.lock:
                 for field, amount in pending.items():

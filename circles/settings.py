@@ -501,7 +501,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "circles.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "circles.logs.RequestIdFilter"},
+        "layer_outage": {"()": "circles.logs.LayerOutageFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -514,7 +517,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "layer_outage"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

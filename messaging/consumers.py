@@ -40,6 +40,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.protocols.utils import ClientDisconnected
@@ -171,9 +172,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         (The settings can remove the cause: see the hosts options of CHANNEL_LAYERS.)"""
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
         self.base_send = send
         try:
+            # in the try: the pub/sub layer subscribes here, so a lost Redis raises here
+            self.channel_name = await self.channel_layer.new_channel()
             with contextlib.suppress(StopConsumer):  # the consumer's normal way out
                 await await_many_dispatch([receive, self.channel_receive], self.dispatch)
         except ClientDisconnected:
@@ -182,16 +184,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             logger.info("a socket went away mid-send (%s)", getattr(self, "user", "not signed in"))
         except LAYER_ERRORS as exc:
             # Redis (the channel layer) went away: nothing more can reach this socket.
-            # Closed with a code the client acts on — reconnect with backoff — and one
-            # line in the log rather than a traceback per socket.
-            logger.warning(
-                "channel layer lost (%s: %s); socket closed with %s",
-                type(exc).__name__,
-                exc,
-                CLOSE_LAYER_LOST,
-            )
-            with contextlib.suppress(Exception):  # the client may be gone as well
-                await self.base_send({"type": "websocket.close", "code": CLOSE_LAYER_LOST})
+            await self.close_for_lost_layer(exc)
         finally:
             # However the consumer ends, its presence must end with it (disconnect() is
             # not called when a handler raised).
@@ -293,19 +286,38 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def keep_present(self, *, announce: bool, ids: list[str]):
         """Keep this socket counted in Redis while it is open (after announcing that its
-        person came online, when they did)."""
+        person came online, when they did), and close it when Redis is lost — found by
+        this process's shared check (presence.redis_lost) or by the refresh failing.
+        The core channel layer raises on a lost Redis by itself (see __call__); the
+        pub/sub layer reconnects silently and would leave the socket open but deaf."""
         try:
             if announce:
                 await presence_announce_async(user=self.user, online=True, conversation_ids=ids)
             while True:
-                await asyncio.sleep(presence.HEARTBEAT_S)
+                if await presence.redis_lost(presence.HEARTBEAT_S):
+                    raise RedisConnectionError("Redis did not answer the process's check")
                 await presence.socket_refresh(self.user.pk, self.channel_name)
         except asyncio.CancelledError:
             raise
-        except LAYER_ERRORS:  # Redis is gone: the socket is being closed for it
-            logger.debug("presence heartbeat failed", exc_info=True)
+        except LAYER_ERRORS as exc:
+            await self.close_for_lost_layer(exc)
         except Exception:
             logger.warning("presence heartbeat failed", exc_info=True)
+
+    async def close_for_lost_layer(self, exc: Exception):
+        """Close with a code the client acts on (reconnect with backoff) and one line in
+        the log rather than a traceback per socket; once per socket."""
+        if getattr(self, "closed_for_layer", False):
+            return
+        self.closed_for_layer = True
+        logger.warning(
+            "channel layer lost (%s: %s); socket closed with %s",
+            type(exc).__name__,
+            exc,
+            CLOSE_LAYER_LOST,
+        )
+        with contextlib.suppress(Exception):  # the client may be gone as well
+            await self.base_send({"type": "websocket.close", "code": CLOSE_LAYER_LOST})
 
     # --- frames from the client ---------------------------------------------------------
 

@@ -82,15 +82,17 @@ class MessageQuerySet(models.QuerySet):
         stands between, either way (`Block.objects.between`). So in a group chat the two
         share (a circle's), each stops seeing the other's messages — history, live
         frames, unread counts and the inbox's preview — while both stay in it, as on
-        Instagram. (A direct conversation across a block is not read at all.)"""
+        Instagram. (A direct conversation across a block is not read at all.) Nor the
+        messages of a banned (inactive) person, as their posts and comments are hidden:
+        kept, and shown again if the ban is lifted."""
         if viewer is None or not viewer.is_authenticated:
             return self.none()
-        return self.exclude(self._blocked(viewer))
+        return self.filter(sender__is_active=True).exclude(self._blocked(viewer))
 
     def hidden_from(self, viewer):
-        """shown_to's complement for a signed-in viewer: the messages a block hides from
-        them (what their unread count leaves out)."""
-        return self.filter(self._blocked(viewer))
+        """shown_to's complement for a signed-in viewer: the messages a block or a ban
+        hides from them (what their unread count leaves out)."""
+        return self.filter(Q(self._blocked(viewer)) | Q(sender__is_active=False))
 
     @staticmethod
     def _blocked(viewer):

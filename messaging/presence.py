@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 PREFIX = "circles:presence"
 SOCKET_TTL_S = 60  # a socket not refreshed for this long counts as gone
 HEARTBEAT_S = 20
+# How often each process checks that Redis still answers while it has sockets open: a
+# lost Redis closes them (messaging.consumers), so they do not stay open but deaf.
+LOSS_CHECK_S = 5.0
 OFFLINE_GRACE_S = 3.0  # "a disconnect counts only after 3 s"
 ANNOUNCED_TTL_S = 24 * 3600
 POOL_SIZE = 32  # Redis connections for presence per process
@@ -159,12 +162,18 @@ def _client() -> redis.Redis:
     return _sync_client
 
 
-async def _run(script: str, keys: list[str], args: list) -> int:
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+async def _run(script: str, keys: list[str], args: list, *, strict: bool = False) -> int:
+    """Run a script; Redis unreachable answers 0 (strict: raises UNREACHABLE)."""
     if not enabled():
         return 0
     try:
         return int(await _async_client().eval(script, len(keys), *keys, *args))
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+    except UNREACHABLE as exc:
+        if strict:
+            raise
         # Redis unreachable: the socket's own close says so once (consumers.LAYER_ERRORS)
         logger.info("presence update failed (%s: %s)", type(exc).__name__, exc)
         return 0
@@ -184,12 +193,72 @@ async def socket_open(user_id, channel_name: str) -> bool:
 
 
 async def socket_refresh(user_id, channel_name: str) -> None:
-    """Keep an open socket counted (its consumer calls this every HEARTBEAT_S)."""
+    """Keep an open socket counted (its consumer calls this every HEARTBEAT_S). Raises
+    UNREACHABLE when Redis does not answer: the consumer closes the socket for it."""
     if not enabled():
         return _local.refresh(str(user_id), channel_name, time.time())
     keys = _keys(user_id)
     args = [channel_name, time.time() + SOCKET_TTL_S, SOCKET_TTL_S * 1000, ANNOUNCED_TTL_S]
-    await _run(_REFRESH, [keys[0], keys[2]], args)
+    await _run(_REFRESH, [keys[0], keys[2]], args, strict=True)
+
+
+class _LossWatch:
+    """One per event loop: while sockets wait on it, one PING every LOSS_CHECK_S on a
+    connection of its own (never queued behind the sockets' pool), shared by all of them —
+    finding Redis gone costs one round trip a process, not one a socket. Why at all: the
+    pub/sub channel layer reconnects by itself and raises nothing, so without this a
+    socket would stay open but deaf while Redis is away, and miss what was sent meanwhile."""
+
+    def __init__(self):
+        self.lost = asyncio.Event()
+        self.waiting = 0
+        self.task: asyncio.Task | None = None
+
+    async def wait(self, timeout: float) -> bool:
+        """True when Redis was found unreachable within timeout seconds."""
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self.run())
+        lost = self.lost  # this round's event: a later loss sets a new one
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(timeout):
+                await lost.wait()
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.waiting -= 1
+
+    async def run(self):
+        client = aioredis.Redis.from_url(settings.REDIS_URL, max_connections=1, **_OPTIONS)
+        try:
+            while self.waiting:
+                await asyncio.sleep(LOSS_CHECK_S)
+                try:
+                    await client.ping()
+                except UNREACHABLE as exc:
+                    logger.info("Redis unreachable (%s: %s)", type(exc).__name__, exc)
+                    self.lost.set()
+                    self.lost = asyncio.Event()
+        finally:
+            self.task = None
+            await client.aclose()
+
+
+_watches: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+async def redis_lost(timeout: float) -> bool:
+    """Wait up to timeout seconds; True as soon as this process finds Redis unreachable
+    (never without REDIS_URL)."""
+    if not enabled():
+        await asyncio.sleep(timeout)
+        return False
+    loop = asyncio.get_running_loop()
+    watch = _watches.get(loop)
+    if watch is None:
+        watch = _watches[loop] = _LossWatch()
+    return await watch.wait(timeout)
 
 
 async def socket_close(user_id, channel_name: str) -> bool:

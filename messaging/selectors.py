@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
 from accounts.models import Block, CircleMembership, Follow, User
+from accounts.selectors import block_user_ids_for
 from circles.errors import ApiError
 from circles.ids import uuid_or_404
 from circles.links import reverse_with_id
@@ -139,7 +140,12 @@ def conversations_for_viewer(queryset: QuerySet, *, viewer) -> QuerySet:
         .prefetch_related(
             Prefetch(
                 "participants",
-                queryset=Participant.objects.select_related("user").order_by("joined_at", "pk"),
+                # whether a block stands between each and viewer: participants_shown_to
+                queryset=Participant.objects.select_related("user")
+                .annotate(
+                    blocked_with_viewer=Exists(Block.objects.between(viewer, OuterRef("user")))
+                )
+                .order_by("joined_at", "pk"),
             )
         )
     )
@@ -420,13 +426,28 @@ def conversation_read_states(*, conversation: Conversation) -> list[dict]:
 # --- what the conversation page shows -------------------------------------------------
 
 
+def participants_shown_to(*, conversation: Conversation, viewer) -> list[Participant]:
+    """The conversation's participants viewer sees in its receipts and page data: all but
+    the people a block stands between viewer and (either way), whose messages viewer does
+    not see either (Message.objects.shown_to) — so "Seen by N" never counts them. No query
+    for a conversation from conversations_for_viewer (its participants carry the answer);
+    one otherwise."""
+    participants = list(conversation.participants.all())
+    if all(hasattr(p, "blocked_with_viewer") for p in participants):
+        return [p for p in participants if not p.blocked_with_viewer]
+    hidden = block_user_ids_for(user=viewer)
+    return [p for p in participants if str(p.user_id) not in hidden]
+
+
 def conversation_seen_text(*, conversation: Conversation, viewer, history: list[Message]) -> dict:
     """The "Seen" receipt under viewer's message when it is the newest one shown:
-    {"message_id", "text"} ("Seen"; in groups "Seen by N"), or {} when nobody has."""
+    {"message_id", "text"} ("Seen"; in groups "Seen by N", of the people viewer may see),
+    or {} when nobody has."""
     if not history or history[-1].sender_id != viewer.pk:
         return {}
     newest = history[-1]
-    others = [p for p in conversation.participants.all() if p.user_id != viewer.pk]
+    shown = participants_shown_to(conversation=conversation, viewer=viewer)
+    others = [p for p in shown if p.user_id != viewer.pk]
     seen = sum(1 for p in others if p.last_read_seq >= newest.seq)
     if not seen:
         return {}
@@ -450,7 +471,7 @@ def conversation_page_data(*, conversation: Conversation, viewer, history: list[
                 "name": p.user.name,
                 "last_read_seq": p.last_read_seq,
             }
-            for p in conversation.participants.all()
+            for p in participants_shown_to(conversation=conversation, viewer=viewer)
         ],
         # The newest seq there is, not the page's: on a page of older messages a reconnect
         # must not catch up on everything after it and mix it into the old view.

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from accounts.services.users import user_check_password, user_sessions_end
+from accounts.services.users import user_check_password, user_credentials_end
 from circles.errors import ApiError
 from circles.ratelimits import second_factor_attempt
 
@@ -92,11 +92,15 @@ def _recovery_codes_replace(user: User) -> list[str]:
     return codes
 
 
-def two_factor_confirm(*, request, user: User, code: str, keep_session=None) -> list[str]:
+def two_factor_confirm(
+    *, request, user: User, code: str, keep_session=None
+) -> tuple[list[str], int]:
     """Turn two-factor sign-in on with a code from the authenticator being set up:
-    the device is confirmed, ten recovery codes are made (returned: shown once), and
-    every other session ends (they were signed in without the second factor). A wrong
-    code raises ApiError 400 and counts against the second-factor limit."""
+    the device is confirmed, ten recovery codes are made (shown once), and every other
+    session, socket and API token ends — they were all obtained without the second
+    factor, so an intruder holding one would otherwise keep it. Returns (the recovery
+    codes, how many tokens were revoked). A wrong code raises ApiError 400 and counts
+    against the second-factor limit."""
     attempt = second_factor_attempt(request, user.pk)
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
@@ -107,9 +111,9 @@ def two_factor_confirm(*, request, user: User, code: str, keep_session=None) -> 
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _recovery_codes_replace(user)
-        user_sessions_end(user=user, keep_session=keep_session)
+        revoked = user_credentials_end(user=user, keep_session=keep_session)
     attempt.give_back()
-    return codes
+    return codes, revoked
 
 
 def recovery_codes_regenerate(*, request, user: User, code: str) -> list[str]:

@@ -68,6 +68,17 @@ def two_factor_setup_start(request):
     return redirect("accounts:two_factor_setup")
 
 
+def two_factor_on_message(tokens_revoked: int) -> str:
+    """What a person reads once two-factor sign-in is on: what else stopped working."""
+    if not tokens_revoked:
+        return "Two-factor sign-in is on. Your other sessions were ended."
+    tokens = "token was" if tokens_revoked == 1 else "tokens were"
+    return (
+        f"Two-factor sign-in is on. Your other sessions were ended and your "
+        f"{tokens_revoked} API {tokens} revoked: apps that used them must sign in again."
+    )
+
+
 @sensitive_post_parameters("otp_code")
 @login_required
 @never_cache
@@ -83,13 +94,13 @@ def two_factor_setup(request):
         status = 400
         if form.is_valid():
             try:
-                codes = services.two_factor_confirm(
+                codes, revoked = services.two_factor_confirm(
                     request=request,
                     user=request.user,
                     code=form.cleaned_data["otp_code"],
                     keep_session=request.session,
                 )
-                messages.success(request, "Two-factor sign-in is on.")
+                messages.success(request, two_factor_on_message(revoked))
                 return _two_factor_page(request, recovery_codes=codes)
             except REFUSALS as exc:
                 status, message, headers = refusal(exc)

@@ -91,6 +91,23 @@ def test_enrolling_ends_the_other_sessions(client_for, user):
     assert elsewhere.get("/accounts/settings/").status_code == 302  # signed out
 
 
+def test_enrolling_revokes_the_api_tokens_made_without_it_and_says_so(client_for, user):
+    """A token made before enrolment was had with the password alone: an intruder holding
+    it would keep it past the second factor meant to shut them out."""
+    _, token = api_token_create(user=user)
+    api_token_create(user=user)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert client_for().get("/api/v1/auth/me", **bearer).status_code == 200
+    client = client_for(user)
+    client.post("/accounts/two-factor/start/")
+    device = TOTPDevice.objects.get(user=user)
+    answer = client.post("/accounts/two-factor/setup/", {"otp_code": code_for(device)})
+    assert "your 2 API tokens were revoked" in answer.content.decode()
+    assert not ApiToken.objects.filter(user=user).exists()
+    assert client_for().get("/api/v1/auth/me", **bearer).status_code == 401
+    assert client.get("/accounts/settings/").status_code == 200  # this session is kept
+
+
 def test_sign_in_asks_for_the_code_and_is_not_signed_in_until_then(client, enrolled):
     device, _ = enrolled
     step = sign_in(client)

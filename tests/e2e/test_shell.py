@@ -254,14 +254,16 @@ def test_connection_badge_follows_a_frozen_then_restarted_server(browser, world,
     assert "Traceback" not in logged and "ERROR" not in logged, logged
 
 
-def test_the_page_reconnects_by_itself_after_redis_comes_back(browser, world, tmp_path):
-    """A redis-server of the test's own (never the shared one) behind a uvicorn of its own:
-    when it stops, the server closes the page's socket with 1011 and the page retries
-    with backoff; when it is back, the page is connected again by itself."""
+@pytest.mark.parametrize("layer", ["core", "pubsub"])
+def test_the_page_reconnects_by_itself_after_redis_comes_back(browser, world, tmp_path, layer):
+    """A redis-server of the test's own (never the shared one) behind a uvicorn of its own,
+    on either channel layer: when it stops, the server closes the page's socket with 1011
+    and the page retries with backoff; when it is back, the page is connected again by
+    itself."""
     with (
         redis_server() as redis,
         open(tmp_path / "server.log", "w") as log,
-        uvicorn_server(REDIS_URL=redis.url, CHANNEL_LAYER="core", log=log) as base,
+        uvicorn_server(REDIS_URL=redis.url, CHANNEL_LAYER=layer, log=log) as base,
     ):
         page = open_as(browser, base, world["dana"])
         page.goto(f"/direct/{world['conversation'].pk}/")

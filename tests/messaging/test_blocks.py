@@ -5,6 +5,7 @@ rules", Message.objects.shown_to)."""
 
 import asyncio
 import json
+import re
 
 import pytest
 import websockets
@@ -150,3 +151,39 @@ def test_live_frames_stop_both_ways_and_come_back_on_unblock(
             assert (await next_frame(alice))["message"]["content"] == "bob after the unblock"
 
     asyncio.run(scenario())
+
+
+@pytest.mark.django_db
+def test_seen_by_counts_only_the_people_the_viewer_may_see(
+    client_for, user, other_user, carol, circle_of_three
+):
+    """A block either way: the blocked reader is not counted under the blocker's message,
+    nor the blocker under the blocked person's, and neither is in the other's page data."""
+
+    def seen_line(viewer) -> str:
+        html = client_for(viewer).get(f"/direct/{circle_of_three.pk}/").content.decode()
+        return re.search(r"<p[^>]*data-seen[^>]*>([^<]*)</p>", html).group(1).strip()
+
+    def page_people(viewer) -> set[str]:
+        html = client_for(viewer).get(f"/direct/{circle_of_three.pk}/").content.decode()
+        data = re.search(r'<script id="chat-data" type="application/json">(.*?)</script>', html)
+        return {p["username"] for p in json.loads(data.group(1))["participants"]}
+
+    mine = send(user, circle_of_three, "alice asks")
+    read = services.conversation_mark_read
+    read(user=other_user, conversation_id=circle_of_three.pk, message_id=mine.pk)
+    assert seen_line(user) == "Seen by 1"
+    bobs = send(other_user, circle_of_three, "bob asks")
+    read(user=user, conversation_id=circle_of_three.pk, message_id=bobs.pk)
+    assert seen_line(other_user) == "Seen by 1"
+
+    block_create(blocker=user, target=other_user)
+    assert seen_line(user) == ""  # only bob read alice's newest, and she blocked him
+    assert seen_line(other_user) == ""  # only alice read bob's, and she blocked him
+    assert page_people(user) == {"alice", "carol"}
+    assert page_people(other_user) == {"bob", "carol"}
+
+    read(user=carol, conversation_id=circle_of_three.pk, message_id=mine.pk)
+    assert seen_line(user) == "Seen by everyone"  # everyone alice may see
+    read(user=carol, conversation_id=circle_of_three.pk, message_id=bobs.pk)
+    assert seen_line(other_user) == "Seen by everyone"

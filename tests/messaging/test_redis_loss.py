@@ -1,7 +1,10 @@
 """Redis going away under open sockets: a real uvicorn on a redis-server this test starts
-and stops itself (never the shared one). The socket is closed with 1011 — a code the
-page's client acts on by reconnecting with backoff — and the server logs one warning
-line, not a traceback; once Redis is back, a new socket works."""
+and stops itself (never the shared one), on both channel layers. The socket is closed
+with 1011 — a code the page's client acts on by reconnecting with backoff — and the
+server logs one warning line, not a traceback; once Redis is back, a new socket works.
+The core layer's blocking read fails at once; the pub/sub layer reconnects silently, so
+there the socket is closed by the process's Redis check (messaging.presence.redis_lost)
+within a few seconds — without it the socket would stay open, hearing nothing."""
 
 import asyncio
 import json
@@ -27,13 +30,14 @@ async def closed_with(ws, *, within: float = 15) -> int:
             return closed.rcvd.code if closed.rcvd else 1006
 
 
-def test_a_lost_redis_closes_sockets_with_1011_and_one_warning(user, tmp_path):
+@pytest.mark.parametrize("layer", ["core", "pubsub"])
+def test_a_lost_redis_closes_sockets_with_1011_and_one_warning(user, tmp_path, layer):
     _, token = api_token_create(user=user)
     log_path = tmp_path / "uvicorn.log"
     with (
         redis_server() as redis,
         open(log_path, "wb") as log,
-        uvicorn_server(REDIS_URL=redis.url, CHANNEL_LAYER="core", log=log) as base,
+        uvicorn_server(REDIS_URL=redis.url, CHANNEL_LAYER=layer, log=log) as base,
     ):
 
         def ticket() -> str:

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.models import Block, CircleMembership, Follow
+from accounts.services import user_ban, user_unban
 from circles.realtime import conversation_group, user_group
 from media.models import Image
 from messaging import selectors, services
@@ -253,6 +254,41 @@ def test_sending_to_a_banned_person_is_refused(user, other_user, direct):
     other_user.save()
     with pytest.raises(PermissionDenied):
         send(user, direct)
+
+
+def test_a_banned_persons_messages_are_hidden_from_everyone_until_unbanned(
+    user, other_user, carol, group
+):
+    """As their posts and comments: a ban hides a person's messages on every path —
+    history, a single message, unread counts and the inbox's preview — and keeps them."""
+    send(user, group, "from alice")
+    bob_said = send(other_user, group, "from bob")
+
+    def seen_by(viewer):
+        conversation = selectors.conversation_get_readable(viewer=viewer, conversation_id=group.pk)
+        page = selectors.message_list_for_conversation(viewer=viewer, conversation=conversation)
+        listed = selectors.conversation_list_for_inbox(viewer=viewer).items[0]
+        return (
+            [m.content for m in reversed(page.items)],
+            conversation.unread_count,
+            str(listed.last_message_id),
+        )
+
+    before = seen_by(carol)
+    assert before[0] == ["from alice", "from bob"] and before[1] == 2
+    assert before[2] == str(bob_said.pk)
+
+    user_ban(user=other_user)
+    assert seen_by(carol)[0] == ["from alice"]
+    assert seen_by(carol)[1] == 1  # bob's message is not waiting to be read
+    assert seen_by(carol)[2] != str(bob_said.pk)
+    assert seen_by(user)[0] == ["from alice"]
+    with pytest.raises(Http404):
+        selectors.message_get_readable(viewer=carol, message_id=bob_said.pk)
+    assert Message.objects.filter(pk=bob_said.pk).exists()  # kept
+
+    user_unban(user=other_user)
+    assert seen_by(carol) == before
 
 
 # --- photos in messages ------------------------------------------------------------------
