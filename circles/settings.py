@@ -193,9 +193,7 @@ CHAT_WRITE_THREADS = env.int(
 # psycopg prepares a statement on its second run on a connection. The feed's page query
 # took longer to plan than to run (1.3 and 1.5 ms on the bench VM). Plans live as long as
 # the pooled connection. DATABASE_PREPARE=false turns it off (for a transaction-mode pooler).
-if POSTGRESQL and env.bool(
-    "DATABASE_PREPARE", default=True
-):
+if POSTGRESQL and env.bool("DATABASE_PREPARE", default=True):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=2
     )
