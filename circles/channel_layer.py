@@ -18,6 +18,9 @@ import asyncio
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer
 from channels_redis.utils import _close_redis, _consistent_hash, _wrap_close
 from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 # Connections a process publishes on at once (per event loop and Redis host); more
 # publishes wait for a free one.
@@ -37,7 +40,15 @@ class _LoopLayer(RedisPubSubLoopLayer):
         if client is None:
             host = dict(self._shards[index].host)
             address = host.pop("address", None)
-            options = {"max_connections": PUBLISH_CONNECTIONS, "timeout": 5, **host}
+            options = {
+                "max_connections": PUBLISH_CONNECTIONS,
+                "timeout": 5,
+                # a pooled connection Redis closed (a restart) is replaced by one retry
+                # instead of failing the first publish after it
+                "retry": Retry(NoBackoff(), 1),
+                "retry_on_error": [RedisConnectionError],
+                **host,
+            }
             pool = (
                 aioredis.BlockingConnectionPool.from_url(address, **options)
                 if address is not None

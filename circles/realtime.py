@@ -12,6 +12,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,8 @@ def publish(group: str, event: dict) -> bool:
     try:
         async_to_sync(_group_send)(group, event)
         return True
-    except Exception:
-        logger.warning("realtime publish to %s failed", group, exc_info=True)
+    except Exception as error:
+        _log_failed(group, error)
         return False
 
 
@@ -79,9 +80,17 @@ async def apublish(group: str, event: dict) -> bool:
     try:
         await _group_send(group, event)
         return True
-    except Exception:
-        logger.warning("realtime publish to %s failed", group, exc_info=True)
+    except Exception as error:
+        _log_failed(group, error)
         return False
+
+
+def _log_failed(group: str, error: Exception) -> None:
+    # Redis unreachable is an outage the sockets report (1011), not a bug: one line
+    if isinstance(error, (ConnectionError, OSError, RedisConnectionError)):
+        logger.warning("realtime publish to %s failed: %r", group, error)
+    else:
+        logger.warning("realtime publish to %s failed", group, exc_info=error)
 
 
 async def _group_send(group: str, event: dict) -> None:

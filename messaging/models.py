@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Block, CircleMembership
+from accounts.services.users import DELETED_USERNAME
 
 MESSAGE_MAX = 4000
 TITLE_MAX = 100
@@ -87,12 +88,17 @@ class MessageQuerySet(models.QuerySet):
         kept, and shown again if the ban is lifted."""
         if viewer is None or not viewer.is_authenticated:
             return self.none()
-        return self.filter(sender__is_active=True).exclude(self._blocked(viewer))
+        return self.filter(self._sender_shown()).exclude(self._blocked(viewer))
 
     def hidden_from(self, viewer):
         """shown_to's complement for a signed-in viewer: the messages a block or a ban
         hides from them (what their unread count leaves out)."""
-        return self.filter(Q(self._blocked(viewer)) | Q(sender__is_active=False))
+        return self.filter(Q(self._blocked(viewer)) | ~self._sender_shown())
+
+    @staticmethod
+    def _sender_shown():
+        # an active sender, or the deleted-account stand-in (inactive, never banned)
+        return Q(sender__is_active=True) | Q(sender__username=DELETED_USERNAME)
 
     @staticmethod
     def _blocked(viewer):
