@@ -153,10 +153,10 @@ def ws_url(base_url: str) -> str:
     return base_url.replace("http://", "ws://") + "/ws/"
 
 
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
-async def test_logout_everywhere_closes_open_sockets_and_they_cannot_return(live_server_url, user):
-    phone = await asyncio.to_thread(in_own_connection, logged_in, user)
+async def assert_action_ends_the_socket(live_server_url, phone: Client, action) -> None:
+    """Open a socket with phone's session, run action (sync, in its own connection; it
+    must answer 204) and check the open socket is closed with 4401 and a new one with the
+    same session is refused too."""
     cookie = f"{settings.SESSION_COOKIE_NAME}={phone.cookies[settings.SESSION_COOKIE_NAME].value}"
     headers = {"Cookie": cookie}
     async with websockets.connect(
@@ -164,25 +164,31 @@ async def test_logout_everywhere_closes_open_sockets_and_they_cannot_return(live
     ) as ws:
         await ws.send(json.dumps({"type": "ping"}))
         assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "pong"}
-
-        def logout_everywhere_from_laptop():
-            laptop = Client(enforce_csrf_checks=True)
-            laptop.force_login(user)
-            token = laptop.get(f"{API}/auth/csrf").json()["csrf_token"]
-            return laptop.post(f"{API}/auth/logout?everywhere=true", HTTP_X_CSRFTOKEN=token)
-
-        response = await asyncio.to_thread(in_own_connection, logout_everywhere_from_laptop)
+        response = await asyncio.to_thread(in_own_connection, action)
         assert response.status_code == 204
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd.code == 4401
-    # the phone's session is over: a new socket with it is refused too
     async with websockets.connect(
         ws_url(live_server_url), origin=live_server_url, additional_headers=headers
     ) as again:
         with pytest.raises(websockets.ConnectionClosed) as refused:
             await asyncio.wait_for(again.recv(), 5)
         assert refused.value.rcvd.code == 4401
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_logout_everywhere_closes_open_sockets_and_they_cannot_return(live_server_url, user):
+    phone = await asyncio.to_thread(in_own_connection, logged_in, user)
+
+    def logout_everywhere_from_laptop():
+        laptop = Client(enforce_csrf_checks=True)
+        laptop.force_login(user)
+        token = laptop.get(f"{API}/auth/csrf").json()["csrf_token"]
+        return laptop.post(f"{API}/auth/logout?everywhere=true", HTTP_X_CSRFTOKEN=token)
+
+    await assert_action_ends_the_socket(live_server_url, phone, logout_everywhere_from_laptop)
 
 
 # --- every way an account stops or changes its password ends its API tokens too ---------

@@ -2,15 +2,16 @@
 server, and the socket cannot come back."""
 
 import asyncio
-import json
 
 import pytest
-import websockets
-from django.conf import settings
 from django.test import Client
 
 from tests.accounts.conftest import API
-from tests.accounts.test_sessions import in_own_connection, logged_in, ws_url
+from tests.accounts.test_sessions import (
+    assert_action_ends_the_socket,
+    in_own_connection,
+    logged_in,
+)
 from tests.factories import UserFactory
 
 
@@ -32,28 +33,11 @@ async def test_banning_closes_the_open_socket_and_it_cannot_return(live_server_u
         return logged_in(target), operator
 
     phone, operator = await asyncio.to_thread(in_own_connection, people)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={phone.cookies[settings.SESSION_COOKIE_NAME].value}"
-    headers = {"Cookie": cookie}
-    async with websockets.connect(
-        ws_url(live_server_url), origin=live_server_url, additional_headers=headers
-    ) as ws:
-        await ws.send(json.dumps({"type": "ping"}))
-        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "pong"}
 
-        def ban():
-            client = Client(enforce_csrf_checks=True)
-            client.force_login(operator)
-            token = client.get(f"{API}/auth/csrf").json()["csrf_token"]
-            return client.delete(f"{API}/admin/users/troll", HTTP_X_CSRFTOKEN=token)
+    def ban():
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(operator)
+        token = client.get(f"{API}/auth/csrf").json()["csrf_token"]
+        return client.delete(f"{API}/admin/users/troll", HTTP_X_CSRFTOKEN=token)
 
-        response = await asyncio.to_thread(in_own_connection, ban)
-        assert response.status_code == 204
-        with pytest.raises(websockets.ConnectionClosed) as closed:
-            await asyncio.wait_for(ws.recv(), 5)
-        assert closed.value.rcvd.code == 4401
-    async with websockets.connect(
-        ws_url(live_server_url), origin=live_server_url, additional_headers=headers
-    ) as again:
-        with pytest.raises(websockets.ConnectionClosed) as refused:
-            await asyncio.wait_for(again.recv(), 5)
-        assert refused.value.rcvd.code == 4401
+    await assert_action_ends_the_socket(live_server_url, phone, ban)
