@@ -102,10 +102,15 @@ def local_reset() -> None:
         _local.clear()
 
 
+def _now() -> float:
+    """The clock the windows are cut from (tests hold it)."""
+    return time.time()
+
+
 def _window(name: str, key: str) -> tuple[str, int, int, int]:
     """(cache key, limit, period, seconds left) of key's current fixed window for name."""
     limit, period = parse_rate(RATES[name])
-    now = time.time()
+    now = _now()
     window = int(now // period)
     left = max(1, int(period - now % period))
     return f"circles:rl:{name}:{period}:{key}:{window}", limit, period, left

@@ -1,6 +1,7 @@
 """Shared fixtures. The suite runs on real PostgreSQL and Redis (see `make test`)."""
 
 import os
+import time
 
 import pytest
 import redis
@@ -52,6 +53,22 @@ def _local_rate_counts_forgotten():
     from circles import ratelimits
 
     ratelimits.local_reset()
+
+
+@pytest.fixture(autouse=True)
+def _rate_windows_held(monkeypatch):
+    """Rate limits count in fixed windows (a minute, an hour): a test that straddled a
+    window's end would see its count start again halfway. Within a test the limits' clock
+    stands still, a second into a day, so every count stays in one window."""
+    import types
+
+    import django_ratelimit.core
+
+    from circles import ratelimits
+
+    held = time.time() // 86400 * 86400 + 1
+    monkeypatch.setattr(ratelimits, "_now", lambda: held)
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: held))
 
 
 @pytest.fixture(autouse=True)

@@ -96,7 +96,10 @@ export class Realtime {
       // 4401: signed out. Anything else — 1011 when the server lost its channel layer
       // (Redis), 1012/1013 on a restart or overload, 1006 when the link just broke — is
       // retried with growing backoff until a connection works again.
-      document.documentElement.dataset.realtimeClosed = String(event.code); // for tests
+      // every close code in order (the last 20), for tests: a retry refused while the
+      // server is still down closes again at once and must not hide the first code
+      const codes = (document.documentElement.dataset.realtimeCloses ?? "").split(" ").filter(Boolean);
+      document.documentElement.dataset.realtimeCloses = [...codes, event.code].slice(-20).join(" ");
       this.refusals = event.code === 4401 ? this.refusals + 1 : 0;
       if (this.refusals >= 2) {
         this.setState("disconnected"); // signed out: only a click (or a reload) retries
