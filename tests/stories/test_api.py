@@ -236,7 +236,9 @@ def test_tray_order_own_first_then_unseen_then_seen_each_by_latest(author, media
     assert "view_count" in items[0]["stories"][0] and "view_count" not in dan[0]
 
 
-def test_tray_costs_the_same_queries_for_many_people(author, django_assert_max_num_queries):
+def test_tray_costs_the_same_queries_for_many_people(
+    author, django_assert_max_num_queries, django_assert_num_queries
+):
     me = author
     api = Api(me, "token")
 
@@ -248,11 +250,15 @@ def test_tray_costs_the_same_queries_for_many_people(author, django_assert_max_n
             make_story(person)
 
     add_people(2, 0)
-    api.get("/stories/feed")  # token's first use writes last_used_at
+    api.get("/stories/feed")  # token's first use writes last_used_at; the photos are cached
     with django_assert_max_num_queries(10) as few:
         assert len(api.get("/stories/feed").json()["items"]) == 2
     add_people(8, 2)
-    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+    # the 8 new photos' renditions, all in one more query, read once
+    with django_assert_num_queries(len(few.captured_queries) + 1) as cold:
+        assert len(api.get("/stories/feed").json()["items"]) == 10
+    assert sum("posts_image" in q["sql"] and "stories_story" not in q["sql"] for q in cold) == 1
+    with django_assert_num_queries(len(few.captured_queries)) as many:
         assert len(api.get("/stories/feed").json()["items"]) == 10
     tray = [q for q in many.captured_queries if "stories_story" in q["sql"]]
     assert len(tray) == 1  # the tray: the rule's branches with the details; the rest is auth

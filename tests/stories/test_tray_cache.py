@@ -28,10 +28,12 @@ def key_of(story) -> str:
 
 
 def poison(story):
-    """Replace the cached copy of story's image object with STALE."""
+    """Replace the cached copy of story's image object with STALE (in Redis; the
+    process's own copies are dropped, so the next tray reads Redis)."""
     key = key_of(story)
     assert cache.get(key) is not None
     cache.set(key, orjson.dumps(STALE))
+    cards.forget_recent()
 
 
 def test_tray_stories_are_what_the_story_object_is(
@@ -100,3 +102,22 @@ def test_deleting_a_story_drops_its_copy(
         assert Api(author).delete(f"/stories/{story.pk}").status_code == 204
     assert cache.get(key) is None
     assert str(story.pk) not in tray(follower) and str(story.pk) not in tray(author)
+
+
+def test_a_process_keeps_the_copies_it_read(author, follower, media_storage):
+    """A warm tray reads its image objects from the process's memory, not Redis; what it
+    holds is what Redis held, so a copy replaced in Redis shows only once it is dropped."""
+    story = make_story(author)
+    first = tray(follower)[str(story.pk)]["image"]
+    cache.set(key_of(story), orjson.dumps(STALE))  # Redis changes, the process's copy not
+    assert tray(follower)[str(story.pk)]["image"] == first
+    cards.forget_recent()
+    assert tray(follower)[str(story.pk)]["image"] == STALE
+
+
+def test_the_process_keeps_at_most_recent_max_copies(author, follower, media_storage, monkeypatch):
+    monkeypatch.setattr(cards, "RECENT_MAX", 1)
+    cards.forget_recent()
+    make_story(author), make_story(author)
+    tray(follower)
+    assert len(cards._recent) == 1
