@@ -25,7 +25,6 @@ from types import SimpleNamespace
 
 import orjson
 from django.core.cache import cache
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 
 from accounts.schemas import avatar_url_for_id
@@ -39,10 +38,15 @@ IMAGE_SECONDS = 25 * 3600  # a story lives 24 hours
 IMAGE_VERSION = 1  # bump when the image object's shape changes
 RECENT_MAX = 20_000  # image objects kept in each process's memory: ~1.5 KB each, ≤ ~35 MB
 
-_recent: OrderedDict = OrderedDict()  # cache key -> image object JSON, oldest used first
+_recent: OrderedDict = OrderedDict()  # (story id, image updated_at) -> image object JSON
 _recent_lock = threading.Lock()
 
-_json_time = DjangoJSONEncoder().default  # times as the rest of the API writes them
+
+def _json_time(value) -> str:
+    """A time as the rest of the API writes it (DjangoJSONEncoder: milliseconds, "Z" for
+    UTC), without the encoder's type dispatch: a tray writes ~300 of them."""
+    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def image_key(story_id, image_updated_at) -> str:
@@ -57,20 +61,19 @@ def _image_json(image: TrayImage, renditions: str | None) -> bytes:
 
 
 def image_objects(stories: list[TrayStory]) -> dict:
-    """{story id: its image object as JSON}: from Redis in one round trip; the misses
-    built with their renditions (one more query) and the ready ones stored for the next
-    viewer."""
-    keys = {
-        story.pk: image_key(story.pk, story.image.updated_at)
+    """{story id: its image object as JSON}: from this process's memory, then Redis in one
+    round trip; the misses built with their renditions (one more query) and the ready ones
+    stored for the next viewer."""
+    ready = {
+        story.pk: (story.pk, story.image.updated_at)
         for story in stories
         if story.image.state == ImageState.READY
     }
-    cached = _recent_get(keys.values())
-    absent = [key for key in keys.values() if key not in cached]
-    from_redis = cache.get_many(absent) if absent else {}
-    cached.update(from_redis)
-    objects = {pk: cached[key] for pk, key in keys.items() if key in cached}
-    metrics.cache_lookups("story_image", hits=len(objects), misses=len(keys) - len(objects))
+    objects = _recent_get(ready)
+    absent = {image_key(*ready[pk]): pk for pk in ready if pk not in objects}
+    from_redis = cache.get_many(list(absent)) if absent else {}
+    objects.update({absent[key]: json for key, json in from_redis.items()})
+    metrics.cache_lookups("story_image", hits=len(objects), misses=len(ready) - len(objects))
     missing = [story for story in stories if story.pk not in objects]
     renditions = (
         selectors.image_renditions([story.image.pk for story in missing]) if missing else {}
@@ -78,19 +81,22 @@ def image_objects(stories: list[TrayStory]) -> dict:
     fresh = {
         story.pk: _image_json(story.image, renditions.get(story.image.pk)) for story in missing
     }
-    kept = {keys[pk]: json for pk, json in fresh.items() if pk in keys}
+    kept = {pk: json for pk, json in fresh.items() if pk in ready}
     if kept:
-        cache.set_many(kept, IMAGE_SECONDS)
-    _recent_put({**from_redis, **kept})
+        cache.set_many({image_key(*ready[pk]): json for pk, json in kept.items()}, IMAGE_SECONDS)
+    read = {ready[absent[key]]: json for key, json in from_redis.items()}
+    _recent_put(read | {ready[pk]: json for pk, json in kept.items()})
     objects.update(fresh)
     return objects
 
 
-def _recent_get(keys) -> dict:
+def _recent_get(idents: dict) -> dict:
+    """{story id: image object JSON} of those idents ({story id: (story id, updated_at)})
+    this process holds."""
     with _recent_lock:
-        found = {key: _recent[key] for key in keys if key in _recent}
-        for key in found:
-            _recent.move_to_end(key)
+        found = {pk: _recent[ident] for pk, ident in idents.items() if ident in _recent}
+        for pk in found:
+            _recent.move_to_end(idents[pk])
     return found
 
 
@@ -117,16 +123,16 @@ def tray_response(viewer) -> HttpResponse:
     for entry in entries:
         user = entry.user
         author = {
-            "id": str(user.pk),
+            "id": user.pk,  # orjson writes a UUID as str() does
             "username": user.username,
             "display_name": user.display_name,
             "avatar": avatar_url_for_id(user.avatar_id),
         }
         stories = []
         for story in entry.stories:
-            circle = story.circle_id and {"id": str(story.circle_id), "name": story.circle_name}
+            circle = story.circle_id and {"id": story.circle_id, "name": story.circle_name}
             data = {
-                "id": str(story.pk),
+                "id": story.pk,
                 "author": author,
                 "image": orjson.Fragment(images[story.pk]),
                 "audience": story.audience,
