@@ -14,7 +14,6 @@ import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -54,6 +53,7 @@ from circles.compiled import CompiledQuery
 from circles.ids import uuid_or_404
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
+from circles.transactions import atomic_without_flush_wait
 from notifications.registry import Action as NotificationAction
 from notifications.registry import Target as NotificationTarget
 
@@ -88,11 +88,7 @@ def _token_touch(token: ApiToken, now) -> None:
     PostgreSQL to flush its log to disk: a crash can lose the time (it then reads a
     minute older), and waiting put the disk's hiccups into API latency (one-second
     stalls in the feed bench, on the bench VM)."""
-    alone = not connection.in_atomic_block  # SET LOCAL would reach a caller's transaction
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and alone:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
+    with atomic_without_flush_wait():
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
 
 
