@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import hooks
         from accounts.models import AVATAR_PURPOSE, DataExport, ExportState, User
-        from accounts.schemas import UserSummaryOut
+        from accounts.schemas import user_summary
         from accounts.selectors import (
             account_export_section,
             block_exists_between_ids,
@@ -29,7 +29,7 @@ class AccountsConfig(AppConfig):
         )
         # notifications: people as the API shows them, and no notification across a block
         registry.people_register(
-            summary=lambda user: UserSummaryOut.from_orm(user).model_dump(),
+            summary=user_summary,
             blocked_between=block_exists_between_ids,
         )
         # about people (follows, requests): shown while the recipient may see the profile

@@ -43,6 +43,17 @@ class UserSummaryOut(Schema):
         return avatar_url(obj)
 
 
+def user_summary(user) -> dict:
+    """What UserSummaryOut writes for user, without pydantic (notifications describe a
+    page's people with it)."""
+    return {
+        "id": str(user.pk),
+        "username": user.username,
+        "display_name": user.display_name,
+        "avatar": avatar_url(user),
+    }
+
+
 class RelationshipOut(Schema):
     following: bool
     followed_by: bool

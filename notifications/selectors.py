@@ -13,16 +13,15 @@ takes to run it, and PostgreSQL planning it again for each run cost as much agai
 """
 
 import functools
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
+from circles.api_json import json_time
 from circles.compiled import CompiledQuery
 from circles.errors import ApiError
 from circles.ids import uuid_or_none
@@ -237,6 +236,6 @@ def notification_payload(row: Row) -> dict:
         "target": {"type": n.target_type, "id": str(n.target_id)},
         "text": row.text,
         "read": row.read,
-        "created_at": row.created_at,
+        "created_at": json_time(row.created_at),
     }
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return data

@@ -18,7 +18,6 @@ import hashlib
 
 import orjson
 from django.core.cache import cache
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.template.defaultfilters import date
@@ -27,6 +26,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 
 from circles import metrics
+from circles.api_json import json_time
 from posts import selectors
 from posts.models import Post, PostStatus
 from posts.schemas import CircleRefOut, ImageOut, PostOut, UserSummaryOut
@@ -90,16 +90,13 @@ def post_object(post: Post, card: tuple[bytes, bytes]) -> dict:
         "visibility": post.visibility,
         "circle": circle_ref,
         "status": post.status,
-        "created_at": _json_time(post.created_at),
+        "created_at": json_time(post.created_at),
         "like_count": post.like_count,
         "comment_count": post.comments_shown,
         "liked": PostOut.resolve_liked(post),
         "bookmarked": PostOut.resolve_bookmarked(post),
         "images": orjson.Fragment(card[1]),
     }
-
-
-_json_time = DjangoJSONEncoder().default  # times as the rest of the API writes them
 
 
 def page_response(page) -> HttpResponse:

@@ -29,6 +29,7 @@ from django.http import HttpResponse
 
 from accounts.schemas import avatar_url_for_id
 from circles import metrics
+from circles.api_json import json_time
 from media.models import ImageState
 from media.schemas import ImageOut
 from stories import selectors
@@ -40,13 +41,6 @@ RECENT_MAX = 20_000  # image objects kept in each process's memory: ~1.5 KB each
 
 _recent: OrderedDict = OrderedDict()  # (story id, image updated_at) -> image object JSON
 _recent_lock = threading.Lock()
-
-
-def _json_time(value) -> str:
-    """A time as the rest of the API writes it (DjangoJSONEncoder: milliseconds, "Z" for
-    UTC), without the encoder's type dispatch: a tray writes ~300 of them."""
-    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def image_key(story_id, image_updated_at) -> str:
@@ -137,8 +131,8 @@ def tray_response(viewer) -> HttpResponse:
                 "image": orjson.Fragment(images[story.pk]),
                 "audience": story.audience,
                 "circle": circle,
-                "created_at": _json_time(story.created_at),
-                "expires_at": _json_time(story.expires_at),
+                "created_at": json_time(story.created_at),
+                "expires_at": json_time(story.expires_at),
                 "seen": story.seen,
             }
             if story.view_count is not None:  # the author's own stories only

@@ -2,12 +2,9 @@
 writes; one copy per story serves every viewer, while `seen` and `view_count` stay each
 viewer's; settling the image again makes a new key, and deleting the story drops it."""
 
-from datetime import UTC, datetime, timedelta, timezone
-
 import orjson
 import pytest
 from django.core.cache import cache
-from django.core.serializers.json import DjangoJSONEncoder
 
 from media.models import Image
 from media.services import image_process, image_reprocess
@@ -124,16 +121,3 @@ def test_the_process_keeps_at_most_recent_max_copies(author, follower, media_sto
     make_story(author), make_story(author)
     tray(follower)
     assert len(cards._recent) == 1
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        datetime(2026, 12, 6, 16, 49, 11, 55981, tzinfo=UTC),
-        datetime(2026, 12, 6, 16, 49, 11, tzinfo=UTC),  # no fraction: none written
-        datetime(2026, 12, 6, 16, 49, 11, 999, tzinfo=UTC),  # truncated, not rounded
-        datetime(2026, 12, 6, 16, 49, 11, 500, tzinfo=timezone(timedelta(hours=2))),
-    ],
-)
-def test_tray_times_are_written_as_the_rest_of_the_api_writes_them(value):
-    assert cards._json_time(value) == DjangoJSONEncoder().default(value)
