@@ -14,8 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.models import Block, CircleMembership
-from accounts.services.users import DELETED_USERNAME
+from accounts.models import DELETED_USERNAME, Block, CircleMembership
 
 MESSAGE_MAX = 4000
 TITLE_MAX = 100

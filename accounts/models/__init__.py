@@ -22,6 +22,7 @@ from accounts.models.leaving import (
 )
 from accounts.models.users import (
     AVATAR_PURPOSE,
+    DELETED_USERNAME,
     RESERVED_USERNAMES,
     USERNAME_PATTERN,
     ApiToken,
@@ -40,6 +41,7 @@ __all__ = [
     "ExportState",
     "UsernameHold",
     "AVATAR_PURPOSE",
+    "DELETED_USERNAME",
     "CIRCLE_MAX_PEOPLE",
     "RESERVED_USERNAMES",
     "USERNAME_PATTERN",

@@ -17,6 +17,9 @@ from accounts.models.graph import Block, Follow
 # The purpose of avatars in the media purpose table (registered in AccountsConfig).
 AVATAR_PURPOSE = "avatar"
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_]{3,30}$")
+# the stand-in sender of a deleted account's messages (accounts.services.deleted_account);
+# outside USERNAME_PATTERN, so nobody can register it
+DELETED_USERNAME = "deleted-account"
 # Words that collide with routes (/<username>/ is a profile) or would mislead people.
 RESERVED_USERNAMES = frozenset(
     {

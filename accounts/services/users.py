@@ -17,6 +17,7 @@ from django_ratelimit.exceptions import Ratelimited
 
 from accounts.models import (
     AVATAR_PURPOSE,
+    DELETED_USERNAME,
     ApiToken,
     Follow,
     FollowRequest,
@@ -94,9 +95,6 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
 def _held_until(username: str):
     hold = UsernameHold.objects.filter(username=username, until__gt=timezone.now()).first()
     return hold.until if hold else None
-
-
-DELETED_USERNAME = "deleted-account"  # outside USERNAME_PATTERN: nobody can register it
 
 
 def deleted_account() -> User:
