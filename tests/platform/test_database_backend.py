@@ -100,3 +100,11 @@ def test_long_statements_with_many_parameters_are_converted_once():
         after = _queries._query2pg.cache_info()
     assert total == sum(params)
     assert after.hits == before.hits + 1 and after.misses == before.misses
+
+
+def test_the_apps_connections_plan_for_data_in_memory(settings):
+    """DATABASE_RANDOM_PAGE_COST (1.1 by default) reaches every connection of the app."""
+    assert settings.DATABASE_RANDOM_PAGE_COST == "1.1"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
