@@ -66,9 +66,20 @@ def born_from_now(parent: int):
     return pids
 
 
-def usage_figures(usage: Usage, per: int | None = None) -> dict:
-    """What a table row needs from a Usage: ms of CPU per item (per) or cores, by group."""
-    verdict = first_to_run_out(usage, cores(), SINGLE)
+def usage_figures(usage: Usage, per: int | None = None, names: dict | None = None) -> dict:
+    """What a table row needs from a Usage: ms of CPU per item (per) or cores, by group;
+    `names` renames groups in the verdict (e.g. the worker's "server" is the worker)."""
+    names = names or {}
+    verdict = first_to_run_out(
+        Usage(
+            usage.wall_s,
+            *({names.get(g, g): v for g, v in d.items()}
+              for d in (usage.seconds, usage.hottest, usage.processes)),
+            usage.machine_s,
+        ),
+        cores(),
+        SINGLE,
+    )  # fmt: skip
     out = {"wall_s": usage.wall_s, "first": verdict.text(), "cores": {}, "ms_per": {}}
     for group in GROUPS:
         seconds = usage.seconds.get(group)

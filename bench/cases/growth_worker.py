@@ -23,7 +23,7 @@ DESCRIPTION = "Celery worker images/s with 1 / 2 / 4 pool processes, what runs o
 EXPLICIT = 1
 
 POOLS = (1, 2, 4)
-IMAGES = 16
+IMAGES = 24
 PHOTO = "fixture-12mp-4032x3024-q92.jpg"
 USERNAME = "bench_growth_worker"
 TIMEOUT_S = 300
@@ -106,7 +106,7 @@ def run(bench: Bench) -> list[Result]:
                     "wall_s": ended - started,
                     "per_s": len(done_at) / (ended - started),
                     "peak_mb": cpu.peak_rss_mb.get("server", 0.0),
-                    **growth.usage_figures(usage),
+                    **growth.usage_figures(usage, names={"server": "worker", "load": "bench"}),
                 }
             )
             results.append(
