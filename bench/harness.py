@@ -215,6 +215,9 @@ class Result:
     elapsed_s: float  # from the first dispatch to the last answer
     # the same load's floor, measured in the same invocation: the table prints the ratio
     floor: "Result | None" = None
+    # when the first request was due, on time.perf_counter()'s clock (the same in every
+    # process on Linux): with elapsed_s, the window a resource meter looks at
+    started_at: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -257,10 +260,10 @@ def run_load(
         raise ValueError("rate must be positive")
     args = (port, list(requests), rate, duration_s, concurrency, timeout_s, warmup)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        sent, errors, latencies_ms, elapsed_s = pool.apply_async(_generate_load, args).get(
-            timeout=duration_s + timeout_s + 60
-        )
-    return Result(name, rate, sent, errors, latencies_ms, elapsed_s)
+        sent, errors, latencies_ms, elapsed_s, started_at = pool.apply_async(
+            _generate_load, args
+        ).get(timeout=duration_s + timeout_s + 60)
+    return Result(name, rate, sent, errors, latencies_ms, elapsed_s, started_at=started_at)
 
 
 def _send(conn: http.client.HTTPConnection, request: HttpRequest) -> int:
@@ -331,7 +334,8 @@ def _generate_load(port, requests, rate, duration_s, concurrency, timeout_s, war
     with lock:
         # Requests still queued or in flight after the deadline count as errors.
         unanswered = total - len(latencies_ms)
-        return total, errors + unanswered, list(latencies_ms), max(last_done - start, 0.0)
+        elapsed = max(last_done - start, 0.0)
+        return total, errors + unanswered, list(latencies_ms), elapsed, start
 
 
 # --- What a case is handed ---------------------------------------------------------------

@@ -277,16 +277,19 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
             ws.person = person
             return ws
 
-    # pair i: its sender on one server, its recipient on the other, alternating
+    # pair i: its sender on one server, its recipient on the other, alternating; the
+    # floor's sockets only when the plan has a floor load (the growth case has none)
+    with_floor = any(kind.startswith("floor") for kind, _ in plan)
     chat_plan, floor_plan = [], []
     for index, (_, sender, recipient) in enumerate(pairs):
         first, second = (ports[0], ports[1]) if index % 2 == 0 else (ports[1], ports[0])
         chat_plan += [(sender, first), (recipient, second)]
-        if index < senders:
+        if index < senders and with_floor:
             floor_plan += [(f"fs{index}", first, ""), (f"fr{index}", second, "")]
     group_id, members = group
     chat_plan += [(person, ports[k % 2]) for k, person in enumerate(members)]
-    floor_plan += [(f"fg{k}", ports[k % 2], "g") for k in range(len(members))]
+    if with_floor:
+        floor_plan += [(f"fg{k}", ports[k % 2], "g") for k in range(len(members))]
     started = time.perf_counter()
     sockets = await asyncio.gather(*(connect(person, port) for person, port in chat_plan))
     floors = await asyncio.gather(*(connect_floor(*item) for item in floor_plan))
@@ -302,19 +305,20 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
     ]
     senders_of = {
         "direct": direct,
-        "floor": [
-            (by_person[f"fs{i}"], {"type": "floor", "from": f"fs{i}", "to": f"fr{i}"})
-            for i in range(senders)
-        ],
         "group": [
             (by_person[person], {"type": "message.send", "conversation_id": group_id})
             for person in members
         ],
-        "floor-group": [
+    }
+    if with_floor:
+        senders_of["floor"] = [
+            (by_person[f"fs{i}"], {"type": "floor", "from": f"fs{i}", "to": f"fr{i}"})
+            for i in range(senders)
+        ]
+        senders_of["floor-group"] = [
             (by_person[f"fg{k}"], {"type": "floor", "from": f"fg{k}", "to": "g"})
             for k in range(len(members))
-        ],
-    }
+        ]
     audience = {"direct": 1, "floor": 1, "group": len(members) - 1, "floor-group": len(members) - 1}
 
     def send(ws, frame: dict, client_id: str, content: str):
@@ -324,7 +328,7 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
     # the first database connections of the pools and the first trip of every code path.
     report.update(delivered_ms=[], acked_ms=[], refused=0, last=0.0, heard=0.0)
     for kind in ("direct", "group", "floor", "floor-group"):
-        for k, (ws, frame) in enumerate(senders_of[kind]):
+        for k, (ws, frame) in enumerate(senders_of.get(kind, [])):
             with contextlib.suppress(websockets.ConnectionClosed):
                 await send(ws, frame, f"warmup-{uuid.uuid4().hex[:8]}-{k}", "warm-up")
             await asyncio.sleep(0.01)
@@ -361,6 +365,7 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
                 "refused": report["refused"],
                 "dropped": report["dropped"],
                 "elapsed_s": max(report["last"] - start, 0.0),
+                "window": (start, time.perf_counter()),  # for a resource meter
             }
         )
         due.clear()

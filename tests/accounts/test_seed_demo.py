@@ -90,3 +90,17 @@ def test_big_loads_rebuild_the_follow_indexes_and_keys(monkeypatch):
     assert found["follow_unique_pair"]["unique"]
     keys = sorted(c["foreign_key"] for c in found.values() if c["foreign_key"])
     assert keys == [("accounts_user", "id"), ("accounts_user", "id")]
+
+
+def test_bulk_people_are_looked_up_in_batches(monkeypatch):
+    """Names are asked BATCH at a time (one IN of 100,000 names passed PostgreSQL's 65,535
+    parameters); a rerun across several batches still finds everyone and adds nothing."""
+    from accounts.management.commands import seed_demo
+
+    monkeypatch.setattr(seed_demo, "BATCH", 7)
+    seed(users=30, follows=4)
+    assert User.objects.filter(username__startswith="demo").count() == 30
+    assert Follow.objects.filter(follower__username__startswith="demo").count() == 120
+    before = counts()
+    assert "0 bulk users" in seed(users=30, follows=4)
+    assert counts() == before

@@ -179,7 +179,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def seed_bulk(self, count: int, follows: int, password_hash: str, rng: random.Random):
         names = [f"{BULK_PREFIX}{i:05d}" for i in range(count)]
-        existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+        existing = {name for name, _ in self.bulk_people(names)}
         new_users = []
         for name in names:
             if name in existing:
@@ -194,7 +194,7 @@ class Command(BaseCommand):
                 )
             )
         User.objects.bulk_create(new_users, batch_size=BATCH)
-        ids = list(User.objects.filter(username__in=names).values_list("pk", flat=True))
+        ids = [pk for _, pk in self.bulk_people(names)]
         new_ids = [u.pk for u in new_users]
         per_person = max(0, min(follows, len(ids) - 1))
         now, spread = timezone.now(), 90 * 24 * 3600  # follows made over the last 90 days
@@ -211,6 +211,16 @@ class Command(BaseCommand):
         self.seed_bulk_requests(new_users, ids, followed, rng)
         self.seed_bulk_circles(new_ids, rng)
         return len(new_users), len(rows)
+
+    def bulk_people(self, names: list[str]) -> list[tuple]:
+        """(username, pk) of those of `names` who exist, asked BATCH names at a time: one
+        `IN` of more than 65,535 names would pass PostgreSQL's limit on a statement's
+        parameters (from ~65,000 people on)."""
+        found = []
+        for start in range(0, len(names), BATCH):
+            chunk = names[start : start + BATCH]
+            found += User.objects.filter(username__in=chunk).values_list("username", "pk")
+        return found
 
     def insert_follows(self, rows: list[tuple]) -> None:
         """Insert (follower_id, following_id, created_at) rows, none of which exists yet
