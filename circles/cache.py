@@ -21,12 +21,15 @@ import logging
 import time
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = 5.0
 ERRORS = (RedisError, OSError)
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 _down_until = 0.0
 
 
@@ -54,9 +57,17 @@ def _soft(operation: str, fallback):
                 return fallback(*args)
             try:
                 return method(self, *args, **kwargs)
-            except ERRORS:
+            except ERRORS as exc:
                 mark_down()
-                logger.warning("cache %s failed; answering without Redis", operation, exc_info=True)
+                # Redis unreachable: one line (it comes back every BACKOFF_SECONDS while
+                # the outage lasts); anything else is a surprise and keeps its traceback
+                logger.warning(
+                    "cache %s failed; answering without Redis (%s: %s)",
+                    operation,
+                    type(exc).__name__,
+                    exc,
+                    exc_info=not isinstance(exc, UNREACHABLE),
+                )
                 return fallback(*args)
 
         return guarded

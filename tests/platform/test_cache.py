@@ -24,3 +24,31 @@ def test_requests_share_one_connection_pool():
         cache.set(f"shared-pool-{number}", number)
         assert cache.get(f"shared-pool-{number}") == number
     assert client.connection_pool._created_connections == made  # none opened per request
+
+
+def test_an_unreachable_redis_logs_one_line_and_a_surprise_its_traceback(redis_down, caplog):
+    """An outage repeats every BACKOFF_SECONDS: one line each, no traceback; an error that
+    is not about reaching Redis keeps its traceback."""
+    import logging
+
+    from redis.exceptions import ResponseError
+
+    from circles import cache as soft
+
+    with caplog.at_level(logging.WARNING, logger="circles.cache"):
+        assert caches["default"].get("anything", "fallback") == "fallback"
+    (outage,) = caplog.records
+    assert "answering without Redis (ConnectionError" in outage.getMessage()
+    assert not outage.exc_info
+    caplog.clear()
+    soft.reset_backoff()
+
+    def refuse(*args, **kwargs):
+        raise ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+    client = soft.FailSoftRedisCacheClient
+    guarded = soft._soft("get", lambda key, default, *a: default)(refuse)
+    with caplog.at_level(logging.WARNING, logger="circles.cache"):
+        assert guarded(client, "key", "fallback") == "fallback"
+    (surprise,) = caplog.records
+    assert surprise.exc_info is not None and "WRONGTYPE" in surprise.getMessage()
