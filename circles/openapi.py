@@ -118,6 +118,9 @@ _RETRY_AFTER = {
 ERROR_STATUSES = tuple(_ERRORS)
 _EXTRA_ERRORS_KEY = "x-circles-errors"
 UNSAFE_METHODS = ("post", "put", "patch", "delete")
+# Session schemes whose unsafe requests Django's CSRF check guards (staff too, once known
+# to be staff: staff.api).
+_SESSION_SCHEMES = {"SessionCsrfAuth", "LoginCsrf", "StaffSessionAuth"}
 
 
 def errors(*statuses: int) -> dict:
@@ -208,7 +211,7 @@ def _complete_operation(
     if unsafe:
         operation["security"] = security = [
             {**requirement, "CsrfToken": []}
-            if ("SessionCsrfAuth" in requirement or "LoginCsrf" in requirement)
+            if _SESSION_SCHEMES & requirement.keys()
             else requirement
             for requirement in security
         ]
