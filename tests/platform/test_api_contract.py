@@ -1,17 +1,21 @@
 """The API keeps the promises of its OpenAPI document: Schemathesis generates requests from
 /api/v1/openapi.json for every operation and runs all its checks on the answers of a live
 uvicorn on the real stack (PostgreSQL, Redis), authenticated with a seeded user's bearer
-token — once per operation (examples, coverage and fuzzing phases) and as stateful runs
-that follow the document's links (a created post, comment, circle, conversation, message,
-album feeding the operations that take its id).
+token (a staff member's for the admin API) — once per operation (examples, coverage and
+fuzzing phases) and as stateful runs that follow the document's links (a created post,
+comment, circle, conversation, message, album, and the follow requests, invites, album
+items and admin lists feeding the operations that take their ids), each run from the same
+seeded state.
 
-Derandomized and bounded here (FUZZ_EXAMPLES, default 8 per operation); `make fuzz` runs
+Derandomized and bounded here (FUZZ_EXAMPLES, default 5 per operation); `make fuzz` runs
 the same tests with FUZZ_EXAMPLES=100 and more stateful steps.
 
-The one configured tolerance: a 400 for a schema-valid request is accepted when it is a
-service's refusal of a rule no schema can state (a password too common, following
+Configured, each by operation id: a 400 for a schema-valid request is accepted when it is
+a service's refusal of a rule no schema can state (a password too common, following
 yourself, a cursor the server did not sign) — never when it is the text guard, the body
-checks or a schema mismatch, which the document does state (`business_rule_refusal_only`).
+checks or a schema mismatch, which the document does state (`business_rule_refusal_only`);
+multipart operations skip "schema-violating request accepted" (`_multipart_operations`);
+the admin API skips `ignored_auth` (`_admin_operations`).
 """
 
 import os

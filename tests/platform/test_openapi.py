@@ -108,7 +108,10 @@ def test_created_ids_link_to_the_operations_using_them(document):
         (
             ("/api/v1/albums/{album_id}/posts", "post", "201"),
             "albums_api_album_item_remove",
-            {"path.album_id": "$request.path.album_id", "path.item_id": "$response.body#/items/0/id"},
+            {
+                "path.album_id": "$request.path.album_id",
+                "path.item_id": "$response.body#/items/0/id",
+            },
         ),
         (
             ("/api/v1/admin/users", "get", "200"),
