@@ -118,6 +118,9 @@ _RETRY_AFTER = {
 ERROR_STATUSES = tuple(_ERRORS)
 _EXTRA_ERRORS_KEY = "x-circles-errors"
 UNSAFE_METHODS = ("post", "put", "patch", "delete")
+# Session schemes whose unsafe requests Django's CSRF check guards (staff too, once known
+# to be staff: staff.api).
+_SESSION_SCHEMES = {"SessionCsrfAuth", "LoginCsrf", "StaffSessionAuth"}
 
 
 def errors(*statuses: int) -> dict:
@@ -179,6 +182,7 @@ def complete_document(doc: dict) -> dict:
             schema.setdefault("example", example_for(schema, schemas))
     _fill_response_examples(doc)
     _link_created_ids(doc)
+    _link_listed_ids(doc)
     return doc
 
 
@@ -207,7 +211,7 @@ def _complete_operation(
     if unsafe:
         operation["security"] = security = [
             {**requirement, "CsrfToken": []}
-            if ("SessionCsrfAuth" in requirement or "LoginCsrf" in requirement)
+            if _SESSION_SCHEMES & requirement.keys()
             else requirement
             for requirement in security
         ]
@@ -373,6 +377,21 @@ def _reachable(schemas: dict, names: set) -> set:
 # --- links: what a created thing's id feeds -------------------------------------------
 
 _PARAM = re.compile(r"\{([a-z_]+)\}")
+# The operations on another user, by username.
+_USER_PATHS = (
+    "/api/v1/users/{username}",
+    "/api/v1/users/{username}/follow",
+    "/api/v1/users/{username}/followers",
+    "/api/v1/users/{username}/following",
+    "/api/v1/users/{username}/block",
+    "/api/v1/users/{username}/posts",
+    "/api/v1/followers/{username}",
+)
+_ALBUM_ITEM = {"album_id": "$request.path.album_id", "item_id": "$response.body#/items/0/id"}
+_CIRCLE_MEMBER = {
+    "circle_id": "$request.path.circle_id",
+    "username": "$response.body#/items/0/user/username",
+}
 
 
 def _link_created_ids(doc: dict) -> None:
@@ -410,6 +429,69 @@ def _link_created_ids(doc: dict) -> None:
                         }
             if links:
                 response["links"] = links
+
+
+# Ids that are not created by the caller but listed to them (a follow request, a circle
+# invite), items an album answers with, usernames and emoji: where each comes from.
+# (source path, method, status) -> [(target path, {parameter: expression})]; every method
+# of the target path that takes exactly these parameters is linked.
+_FIRST = "$response.body#/items/0"
+_LISTED_LINKS = {
+    ("/api/v1/follow-requests", "get", "200"): [
+        ("/api/v1/follow-requests/{request_id}/approve", {"request_id": f"{_FIRST}/id"}),
+        ("/api/v1/follow-requests/{request_id}/decline", {"request_id": f"{_FIRST}/id"}),
+        *[(path, {"username": f"{_FIRST}/user/username"}) for path in _USER_PATHS],
+    ],
+    ("/api/v1/circles/invites", "get", "200"): [
+        ("/api/v1/circles/invites/{invite_id}/accept", {"invite_id": f"{_FIRST}/id"}),
+        ("/api/v1/circles/invites/{invite_id}/decline", {"invite_id": f"{_FIRST}/id"}),
+    ],
+    ("/api/v1/albums/{album_id}/posts", "post", "201"): [
+        ("/api/v1/albums/{album_id}/items/{item_id}", _ALBUM_ITEM),
+        ("/api/v1/albums/{album_id}/items/{item_id}/move", _ALBUM_ITEM),
+    ],
+    ("/api/v1/albums/{album_id}/images", "post", "202"): [
+        ("/api/v1/albums/{album_id}/items/{item_id}", _ALBUM_ITEM),
+        ("/api/v1/albums/{album_id}/items/{item_id}/move", _ALBUM_ITEM),
+    ],
+    ("/api/v1/circles/{circle_id}/members", "get", "200"): [
+        ("/api/v1/circles/{circle_id}/members/{username}", _CIRCLE_MEMBER),
+    ],
+    ("/api/v1/messages/{message_id}/reactions", "post", "200"): [
+        (
+            "/api/v1/messages/{message_id}/reactions/{emoji}",
+            {"message_id": "$request.path.message_id", "emoji": "$request.body#/emoji"},
+        ),
+    ],
+    ("/api/v1/auth/register", "post", "201"): [
+        (path, {"username": "$response.body#/username"}) for path in _USER_PATHS
+    ],
+    ("/api/v1/admin/users", "get", "200"): [
+        ("/api/v1/admin/users/{username}", {"username": f"{_FIRST}/username"}),
+        ("/api/v1/admin/users/{username}/unban", {"username": f"{_FIRST}/username"}),
+    ],
+    ("/api/v1/admin/posts", "get", "200"): [
+        ("/api/v1/admin/posts/{post_id}", {"post_id": f"{_FIRST}/id"}),
+    ],
+}
+
+
+def _link_listed_ids(doc: dict) -> None:
+    """The links of _LISTED_LINKS, added to those of _link_created_ids."""
+    paths = doc.get("paths", {})
+    for (path, method, status), targets in _LISTED_LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        links = response.setdefault("links", {})
+        for target_path, parameters in targets:
+            for operation in paths.get(target_path, {}).values():
+                if not isinstance(operation, dict) or "operationId" not in operation:
+                    continue
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": {f"path.{name}": value for name, value in parameters.items()},
+                }
 
 
 def _singular(word: str) -> str:

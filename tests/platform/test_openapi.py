@@ -4,6 +4,7 @@ object, NUL and lone surrogates anywhere — answer 400 or 415 in the error form
 every kind of endpoint, never 500, and change nothing."""
 
 import json
+import re
 
 import pytest
 from openapi_spec_validator import validate
@@ -62,7 +63,7 @@ def test_own_rules_are_declared_where_they_apply(document):
 def test_unsafe_session_requests_need_the_csrf_header(document):
     for _, method, operation in operations(document):
         for requirement in operation.get("security", []):
-            if "SessionCsrfAuth" in requirement:
+            if "SessionCsrfAuth" in requirement or "StaffSessionAuth" in requirement:
                 assert ("CsrfToken" in requirement) == (method != "get")
 
 
@@ -89,6 +90,57 @@ def test_created_ids_link_to_the_operations_using_them(document):
     for path in ("/api/v1/circles", "/api/v1/conversations", "/api/v1/albums"):
         responses = document["paths"][path]["post"]["responses"]
         assert any("links" in r for r in responses.values()), path
+
+
+@pytest.mark.parametrize(
+    "source, target, parameters",
+    [
+        (
+            ("/api/v1/follow-requests", "get", "200"),
+            "accounts_api_follow_request_approve",
+            {"path.request_id": "$response.body#/items/0/id"},
+        ),
+        (
+            ("/api/v1/circles/invites", "get", "200"),
+            "accounts_api_circle_invite_accept",
+            {"path.invite_id": "$response.body#/items/0/id"},
+        ),
+        (
+            ("/api/v1/albums/{album_id}/posts", "post", "201"),
+            "albums_api_album_item_remove",
+            {
+                "path.album_id": "$request.path.album_id",
+                "path.item_id": "$response.body#/items/0/id",
+            },
+        ),
+        (
+            ("/api/v1/admin/users", "get", "200"),
+            "staff_api_admin_user_ban",
+            {"path.username": "$response.body#/items/0/username"},
+        ),
+        (
+            ("/api/v1/admin/posts", "get", "200"),
+            "staff_api_admin_post_remove",
+            {"path.post_id": "$response.body#/items/0/id"},
+        ),
+    ],
+)
+def test_listed_ids_link_to_the_operations_using_them(document, source, target, parameters):
+    """Ids a client is shown but did not create (a follow request, an invite, an album's
+    item, what the admin lists) feed the operations taking them."""
+    path, method, status = source
+    links = document["paths"][path][method]["responses"][status]["links"]
+    assert links[target]["parameters"] == parameters
+
+
+def test_every_link_names_an_operation_and_fills_its_path(document):
+    by_id = {op["operationId"]: (path, op) for path, _, op in operations(document)}
+    for _, _, operation in operations(document):
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                path, _ = by_id[link["operationId"]]
+                wanted = {f"path.{name}" for name in re.findall(r"\{(\w+)\}", path)}
+                assert wanted == set(link["parameters"]), (path, link)
 
 
 def test_responses_carry_examples(document):
