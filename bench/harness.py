@@ -260,21 +260,24 @@ def run_load(
     concurrency: int = 16,
     timeout_s: float = 5.0,
     warmup: int = 10,
+    warmup_s: float = 0.0,
 ) -> Result:
     """Send requests (cycled in order) to 127.0.0.1:port at `rate` per second for
     `duration_s` seconds from a separate process, so the generator never competes with
-    this process for the interpreter lock."""
+    this process for the interpreter lock. `warmup_s` seconds of the same load go first,
+    unmeasured: a fresh server's first seconds (each process's caches, each pooled
+    connection's prepared statements) are not its steady state."""
     if not requests:
         raise ValueError("a load needs at least one request")
     if not 0 < duration_s <= MAX_DURATION_S:
         raise ValueError(f"duration must be in (0, {MAX_DURATION_S}] seconds")
     if rate <= 0:
         raise ValueError("rate must be positive")
-    args = (port, list(requests), rate, duration_s, concurrency, timeout_s, warmup)
+    args = (port, list(requests), rate, duration_s, concurrency, timeout_s, warmup, warmup_s)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         sent, errors, latencies_ms, elapsed_s, started_at = pool.apply_async(
             _generate_load, args
-        ).get(timeout=duration_s + timeout_s + 60)
+        ).get(timeout=warmup_s + duration_s + timeout_s + 60)
     return Result(name, rate, sent, errors, latencies_ms, elapsed_s, started_at=started_at)
 
 
@@ -285,7 +288,7 @@ def _send(conn: http.client.HTTPConnection, request: HttpRequest) -> int:
     return response.status
 
 
-def _generate_load(port, requests, rate, duration_s, concurrency, timeout_s, warmup):
+def _generate_load(port, requests, rate, duration_s, concurrency, timeout_s, warmup, warmup_s=0.0):
     """Runs in the load process: an open-loop generator. Requests are dispatched at fixed
     times whether or not earlier ones have answered, and each latency counts from its
     dispatch time, so a stalled server shows up as latency instead of silently lowering
@@ -301,6 +304,7 @@ def _generate_load(port, requests, rate, duration_s, concurrency, timeout_s, war
         conn.close()
 
     total = min(int(rate * duration_s), MAX_REQUESTS)
+    unmeasured = int(rate * warmup_s)  # dispatched first, at the same rate, not counted
     due_times: queue.SimpleQueue = queue.SimpleQueue()
     latencies_ms: list[float] = []
     errors = 0
@@ -311,7 +315,7 @@ def _generate_load(port, requests, rate, duration_s, concurrency, timeout_s, war
         nonlocal errors, last_done
         conn = None
         while (item := due_times.get()) is not None:
-            index, due = item
+            index, due, measured = item
             failed = True
             try:
                 conn = conn or http.client.HTTPConnection(LOOPBACK, port, timeout=timeout_s)
@@ -321,6 +325,8 @@ def _generate_load(port, requests, rate, duration_s, concurrency, timeout_s, war
                     conn.close()
                 conn = None
             done = time.perf_counter()
+            if not measured:
+                continue
             with lock:
                 latencies_ms.append((done - due) * 1000)
                 errors += failed
@@ -331,13 +337,14 @@ def _generate_load(port, requests, rate, duration_s, concurrency, timeout_s, war
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
-    start = time.perf_counter()
-    for index in range(total):
-        due = start + index / rate
+    first = time.perf_counter()
+    start = first + unmeasured / rate  # when the measured requests begin
+    for index in range(unmeasured + total):
+        due = first + index / rate
         delay = due - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-        due_times.put((index, due))
+        due_times.put((index, due, index >= unmeasured))
     for _ in threads:
         due_times.put(None)
     deadline = time.perf_counter() + timeout_s + 5
@@ -374,9 +381,11 @@ class Bench:
         rate: float = 50,
         duration_s: float = 5,
         concurrency: int = 16,
+        warmup_s: float = 0.0,
     ) -> Result:
-        """Measure `requests` (cycled in order) at `rate` per second for `duration_s`;
-        `concurrency` caps the requests in flight at once."""
+        """Measure `requests` (cycled in order) at `rate` per second for `duration_s`,
+        after `warmup_s` seconds of the same load unmeasured; `concurrency` caps the
+        requests in flight at once."""
         return run_load(
             name,
             self.server.port,
@@ -384,6 +393,7 @@ class Bench:
             rate=self.rate or rate,
             duration_s=self.duration_s or duration_s,
             concurrency=concurrency,
+            warmup_s=warmup_s,
         )
 
 
