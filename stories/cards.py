@@ -33,7 +33,7 @@ from circles.api_json import json_time
 from media.models import ImageState
 from media.schemas import ImageOut
 from stories import selectors
-from stories.selectors import TrayImage, TrayStory
+from stories.selectors import ImageDetails, TrayStory
 
 IMAGE_SECONDS = 25 * 3600  # a story lives 24 hours
 IMAGE_VERSION = 1  # bump when the image object's shape changes
@@ -47,17 +47,18 @@ def image_key(story_id, image_updated_at) -> str:
     return f"story:image:{IMAGE_VERSION}:{story_id}:{image_updated_at.timestamp():.6f}"
 
 
-def _image_json(image: TrayImage, renditions: str | None) -> bytes:
+def _image_json(image: ImageDetails) -> bytes:
     """The image object exactly as ImageOut writes it."""
     source = SimpleNamespace(**image._asdict())
-    source.renditions = orjson.loads(renditions) if renditions else {}
+    source.renditions = orjson.loads(image.renditions) if image.renditions else {}
     return orjson.dumps(ImageOut.from_orm(source).model_dump(mode="json"))
 
 
 def image_objects(stories: list[TrayStory]) -> dict:
     """{story id: its image object as JSON}: from this process's memory, then Redis in one
-    round trip; the misses built with their renditions (one more query) and the ready ones
-    stored for the next viewer."""
+    round trip; the misses built from their photos' details (one more query) and the ready
+    ones stored for the next viewer. A story whose photo is gone meanwhile (deleted with
+    it) has none."""
     ready = {
         story.pk: (story.pk, story.image.updated_at)
         for story in stories
@@ -69,19 +70,27 @@ def image_objects(stories: list[TrayStory]) -> dict:
     objects.update({absent[key]: json for key, json in from_redis.items()})
     metrics.cache_lookups("story_image", hits=len(objects), misses=len(ready) - len(objects))
     missing = [story for story in stories if story.pk not in objects]
-    renditions = (
-        selectors.image_renditions([story.image.pk for story in missing]) if missing else {}
-    )
+    details = selectors.image_details([story.image.pk for story in missing]) if missing else {}
     fresh = {
-        story.pk: _image_json(story.image, renditions.get(story.image.pk)) for story in missing
+        story.pk: _image_json(details[story.image.pk])
+        for story in missing
+        if story.image.pk in details
     }
-    kept = {pk: json for pk, json in fresh.items() if pk in ready}
+    # kept only when built from the version the tray's row read (the photo may have
+    # changed between the two queries: then it is shown, not cached under the old key)
+    same = {story.pk for story in missing if _same_version(story, details)}
+    kept = {pk: json for pk, json in fresh.items() if pk in ready and pk in same}
     if kept:
         cache.set_many({image_key(*ready[pk]): json for pk, json in kept.items()}, IMAGE_SECONDS)
     read = {ready[absent[key]]: json for key, json in from_redis.items()}
     _recent_put(read | {ready[pk]: json for pk, json in kept.items()})
     objects.update(fresh)
     return objects
+
+
+def _same_version(story: TrayStory, details: dict) -> bool:
+    found = details.get(story.image.pk)
+    return found is not None and found.updated_at == story.image.updated_at
 
 
 def _recent_get(idents: dict) -> dict:
@@ -124,6 +133,8 @@ def tray_response(viewer) -> HttpResponse:
         }
         stories = []
         for story in entry.stories:
+            if story.pk not in images:  # deleted since the tray's query
+                continue
             circle = story.circle_id and {"id": story.circle_id, "name": story.circle_name}
             data = {
                 "id": story.pk,
@@ -138,6 +149,7 @@ def tray_response(viewer) -> HttpResponse:
             if story.view_count is not None:  # the author's own stories only
                 data["view_count"] = story.view_count
             stories.append(data)
-        items.append({"user": author, "has_unseen": entry.has_unseen, "stories": stories})
+        if stories:
+            items.append({"user": author, "has_unseen": entry.has_unseen, "stories": stories})
     body = orjson.dumps({"items": items})
     return HttpResponse(body, content_type="application/json; charset=utf-8")

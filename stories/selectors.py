@@ -185,8 +185,17 @@ class TrayAuthor(NamedTuple):
 
 
 class TrayImage(NamedTuple):
-    """What an image object is built from (media.schemas.ImageOut), but its renditions:
-    those are read only for the image objects not cached yet (image_renditions)."""
+    """What the tray's query reads of a story's photo: enough to find its cached image
+    object (stories.cards); the rest is read only for objects not cached yet
+    (image_details)."""
+
+    pk: uuid.UUID
+    updated_at: datetime
+    state: str
+
+
+class ImageDetails(NamedTuple):
+    """What an image object (media.schemas.ImageOut) is built from."""
 
     pk: uuid.UUID
     updated_at: datetime
@@ -196,6 +205,7 @@ class TrayImage(NamedTuple):
     height: int | None
     alt: str
     blurhash: str
+    renditions: str  # JSON text
 
 
 class TrayStory(NamedTuple):
@@ -220,8 +230,7 @@ _TRAY_COLUMNS = (
     *("pk", "created_at", "expires_at", "audience", "circle_id", "circle__name"),
     *("author_id", "author__username", "author__display_name", "author__avatar_id"),
     *("seen_row", "own_view_count"),
-    *("image_id", "image__updated_at", "image__state", "image__error", "image__width"),
-    *("image__height", "image__alt", "image__blurhash"),
+    *("image_id", "image__updated_at", "image__state"),
 )
 _AUTHOR = _TRAY_COLUMNS.index("author_id")
 _SEEN = _TRAY_COLUMNS.index("seen_row")
@@ -231,13 +240,15 @@ def _with_details(stories: QuerySet, viewer) -> QuerySet:
     return stories_with_details(stories, viewer=viewer)
 
 
-def image_renditions(image_ids) -> dict:
-    """{image id: its renditions as JSON text}, one query. Kept out of the tray's query:
-    PostgreSQL writing out a jsonb costs ~30 µs a photo (~6 ms a tray), and the tray
-    needs them only for the image objects not cached yet (stories.cards); as text, since
-    parsing them in Python costs as much again."""
+def image_details(image_ids) -> dict:
+    """{image id: ImageDetails}, one query. Kept out of the tray's query, which reads a
+    photo's id, updated_at and state only: the rest is needed just for the image objects
+    not cached yet (stories.cards), and PostgreSQL writing out ~200 renditions (jsonb as
+    text) alone was ~6 ms a tray. As text, since parsing them in Python costs as much
+    again."""
     rows = Image.objects.filter(pk__in=image_ids).annotate(text=Cast("renditions", TextField()))
-    return dict(rows.values_list("pk", "text"))
+    fields = ("pk", "updated_at", "state", "error", "width", "height", "alt", "blurhash", "text")
+    return {row[0]: ImageDetails(*row) for row in rows.values_list(*fields)}
 
 
 @functools.cache

@@ -2,13 +2,15 @@
 writes; one copy per story serves every viewer, while `seen` and `view_count` stay each
 viewer's; settling the image again makes a new key, and deleting the story drops it."""
 
+from datetime import timedelta
+
 import orjson
 import pytest
 from django.core.cache import cache
 
 from media.models import Image
 from media.services import image_process, image_reprocess
-from stories import cards
+from stories import cards, selectors
 from stories.models import StoryView
 from tests.stories.conftest import Api, make_story
 
@@ -121,3 +123,31 @@ def test_the_process_keeps_at_most_recent_max_copies(author, follower, media_sto
     make_story(author), make_story(author)
     tray(follower)
     assert len(cards._recent) == 1
+
+
+def tray_row(story, viewer):
+    (row,) = [s for e in selectors.story_rows_for_tray(viewer=viewer) for s in e.stories
+              if s.pk == story.pk]  # fmt: skip
+    return row
+
+
+def test_a_photo_changed_after_the_trays_query_is_shown_not_kept(author, follower, media_storage):
+    """The details are read in a second query: when the photo changed in between, its
+    object is shown but not cached under the key of the version the tray's row read."""
+    story = make_story(author)
+    row = tray_row(story, follower)
+    older = row._replace(image=row.image._replace(updated_at=row.image.updated_at - timedelta(1)))
+    cards.forget_recent()
+    objects = cards.image_objects([older])
+    assert orjson.loads(objects[story.pk])["id"] == str(story.image_id)
+    assert cache.get(cards.image_key(story.pk, older.image.updated_at)) is None
+    assert not cards._recent
+
+
+def test_a_story_deleted_after_the_trays_query_is_left_out(author, follower, media_storage):
+    story = make_story(author)
+    row = tray_row(story, follower)
+    Image.objects.filter(pk=story.image_id).delete()  # takes the story with it
+    cards.forget_recent()
+    cache.clear()
+    assert cards.image_objects([row]) == {}
