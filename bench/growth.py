@@ -112,6 +112,22 @@ def conditions_cell(row: dict) -> str:
     return f"{row['probe_ms']:.0f}; {row['load_before']:.1f} → {row['load_after']:.1f}"
 
 
+def groups_cell(figures: dict) -> str:
+    """One figure per process group (GROUPS), "server / PG / Redis / load"."""
+    return " / ".join(f"{figures.get(group, float('nan')):.2f}" for group in GROUPS)
+
+
+def show_table(title: str, name: str, header: list[str], cells: list[list[str]]) -> None:
+    """Print a step table and keep it as Markdown in var/bench/<name>.md."""
+    from bench.harness import WORK_DIR
+    from bench.resources import format_table, markdown_table
+
+    print(f"\n{title}")
+    print(format_table(header, cells))
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    (WORK_DIR / f"{name}.md").write_text(markdown_table(header, cells) + "\n")
+
+
 def latency_cells(row: dict) -> list[str]:
     return [f"{row['rps']:.1f}", " / ".join(f"{row[q]:.1f}" for q in ("p50", "p95", "p99"))]
 
@@ -258,7 +274,7 @@ def feed_table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
                 f"{lists['entries'] / built:.0f}, {short_size(per_list)}" if built else "-",
                 short_size(per_list * row["users"]) if built else "-",
                 *latency_cells(row),
-                " / ".join(f"{ms.get(g, float('nan')):.2f}" for g in GROUPS),
+                groups_cell(ms),
                 row["first"],
                 conditions_cell(row),
             ]

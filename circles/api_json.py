@@ -2,6 +2,8 @@
 feed's cards, notifications): times with milliseconds and "Z" for UTC, as Django's JSON
 encoder writes them, and everything else by orjson."""
 
+from datetime import datetime
+
 import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -16,9 +18,7 @@ def json_time(value) -> str:
 
 
 def _default(value):
-    if hasattr(value, "utcoffset") and hasattr(value, "hour"):  # a datetime
-        return json_time(value)
-    return _django_default(value)
+    return json_time(value) if isinstance(value, datetime) else _django_default(value)
 
 
 def dumps(data) -> bytes:

@@ -19,7 +19,7 @@ import sys
 from bench import growth
 from bench.cases import chat
 from bench.harness import MAX_DURATION_S, WORK_DIR, Bench, Result, Server
-from bench.resources import format_table, markdown_table, rss_mb, tree
+from bench.resources import rss_mb, tree
 
 DESCRIPTION = "chat at 100 / 1,000 / 5,000 open sockets, cores used and what runs out first"
 EXPLICIT = 1
@@ -113,14 +113,16 @@ def run(bench: Bench) -> list[Result]:
             f"{row['rss_rest_mb']:.0f} → {row['rss_peak_mb']:.0f}",
             f"{row['delivered']}/{row['expected']}",
             *growth.latency_cells(row),
-            " / ".join(f"{row['cores'].get(g, float('nan')):.2f}" for g in growth.GROUPS),
+            growth.groups_cell(row["cores"]),
             row["first"],
             growth.conditions_cell(row),
         ]
         for row in rows
     ]
-    print(f"\ngrowth: chat at {rate:g} msg/s for {duration:g} s, 2 uvicorn processes")
-    print(format_table(header, cells))
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    (WORK_DIR / "growth-chat.md").write_text(markdown_table(header, cells) + "\n")
+    growth.show_table(
+        f"growth: chat at {rate:g} msg/s for {duration:g} s, 2 uvicorn processes",
+        "growth-chat",
+        header,
+        cells,
+    )
     return results

@@ -15,8 +15,7 @@ import os
 import sys
 
 from bench import growth
-from bench.harness import MAX_DURATION_S, WORK_DIR, Bench, Result
-from bench.resources import format_table, markdown_table
+from bench.harness import MAX_DURATION_S, Bench, Result
 
 DESCRIPTION = "feed API at 1k / 10k / 100k people, CPU per request and what runs out first"
 EXPLICIT = 1  # minutes long, and seeds up to 100,000 people: only when named
@@ -60,8 +59,10 @@ def run(bench: Bench) -> list[Result]:
             took = ", ".join(f"{k[:-2]} {v:.0f} s" for k, v in row["seeding"].items())
             print(f"growth_feed: seeded {users:,} people: {took}")
     header, cells = growth.feed_table(rows)
-    print(f"\ngrowth: feed API at {rate:g} rps for {duration:g} s, {workers} uvicorn workers")
-    print(format_table(header, cells))
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    (WORK_DIR / "growth-feed.md").write_text(markdown_table(header, cells) + "\n")
+    growth.show_table(
+        f"growth: feed API at {rate:g} rps for {duration:g} s, {workers} uvicorn workers",
+        "growth-feed",
+        header,
+        cells,
+    )
     return results

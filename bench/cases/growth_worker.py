@@ -16,8 +16,8 @@ from functools import partial
 from pathlib import Path
 
 from bench import growth
-from bench.harness import REPO_DIR, WORK_DIR, Bench, Result
-from bench.resources import children, format_table, markdown_table, tree
+from bench.harness import REPO_DIR, WORK_DIR, Bench, Result, stop_process
+from bench.resources import children, tree
 
 DESCRIPTION = "Celery worker images/s with 1 / 2 / 4 pool processes, what runs out first"
 EXPLICIT = 1
@@ -120,11 +120,7 @@ def run(bench: Bench) -> list[Result]:
                 )  # fmt: skip
             )
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            stop_process(worker, timeout=30)
             log.close()
             for post in posts:
                 services.post_delete(post=post, actor=user)
@@ -138,14 +134,16 @@ def run(bench: Bench) -> list[Result]:
             f"{row['wall_s']:.1f}",
             f"{row['per_s']:.2f}",
             f"{row['peak_mb']:.0f}",
-            " / ".join(f"{row['cores'].get(g, float('nan')):.2f}" for g in growth.GROUPS),
+            growth.groups_cell(row["cores"]),
             row["first"],
             growth.conditions_cell(row),
         ]
         for row in rows
     ]
-    print(f"\ngrowth: the image worker, {IMAGES} × {PHOTO} queued at once")
-    print(format_table(header, cells))
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    (WORK_DIR / "growth-worker.md").write_text(markdown_table(header, cells) + "\n")
+    growth.show_table(
+        f"growth: the image worker, {IMAGES} × {PHOTO} queued at once",
+        "growth-worker",
+        header,
+        cells,
+    )
     return results

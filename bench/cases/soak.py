@@ -49,7 +49,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harness import LOOPBACK, REPO_DIR, WORK_DIR, Bench, Result, Server, percentile
+from bench.harness import (
+    LOOPBACK,
+    REPO_DIR,
+    WORK_DIR,
+    Bench,
+    Result,
+    Server,
+    percentile,
+    stop_process,
+)
 
 DESCRIPTION = "whole stack, mixed workload, 500 sockets, 5 min (only when named)"
 EXPLICIT = True  # minutes long: `python -m bench` runs it only when named
@@ -347,11 +356,7 @@ def run(bench: Bench) -> list[Result]:
             drained_s = time.monotonic() - drain_started
             sampler.stopped.set()
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_process(worker, timeout=30)
         log.close()
         (WORK_DIR / "soak-ready").unlink(missing_ok=True)
 

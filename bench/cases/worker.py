@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.harness import REPO_DIR, WORK_DIR, Bench, Result
+from bench.harness import REPO_DIR, WORK_DIR, Bench, Result, stop_process
 
 DESCRIPTION = "peak memory of a real Celery worker's pool process on 12 MP photos"
 
@@ -80,10 +80,6 @@ def run(bench: Bench) -> list[Result]:
             print(f"worker: after {name} ({state}): {_peak_kb(child) / 1024:.0f} MB peak RSS")
             services.post_delete(post=post, actor=user)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_process(worker, timeout=20)
         log.close()
     return []
