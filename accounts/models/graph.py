@@ -95,6 +95,15 @@ class BlockQuerySet(models.QuerySet):
         `Block.objects.between(user, other).exists()` asks it about two people."""
         return self.filter(Q(blocker=one, blocked=other) | Q(blocker=other, blocked=one))
 
+    def none_with(self, person, field: str) -> Q:
+        """The same rule as `between`, for many rows at once: a Q keeping the rows whose
+        `field` (a user id) has no block with person either way. As two `NOT IN` lists
+        of ids, which PostgreSQL reads once per query and hashes; an EXISTS per row (two
+        index probes each) was ~40 % of the stories tray's buffer reads."""
+        return ~Q(**{f"{field}__in": self.filter(blocker=person).values("blocked")}) & ~Q(
+            **{f"{field}__in": self.filter(blocked=person).values("blocker")}
+        )
+
     def among(self, people):
         """The blocks between two of `people` (ids, or a subquery of ids): a group's
         members may not be together when any of these exists."""

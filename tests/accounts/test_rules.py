@@ -34,6 +34,18 @@ def test_a_block_either_way_per_row_names_exactly_the_people_concerned(user):
     assert stranger not in blocked
 
 
+def test_none_with_keeps_the_rows_between_exactly_as_between_does_not(user):
+    blocked_by_user, blocked_user, stranger = UserFactory(), UserFactory(), UserFactory()
+    BlockFactory(blocker=user, blocked=blocked_by_user)
+    BlockFactory(blocker=blocked_user, blocked=user)
+    BlockFactory(blocker=blocked_by_user, blocked=stranger)  # not user's: no effect
+    people = User.objects.exclude(pk=user.pk)
+    kept = set(people.filter(Block.objects.none_with(user, "pk")))
+    per_row = set(people.exclude(Exists(Block.objects.between(user, OuterRef("pk")))))
+    assert kept == per_row
+    assert stranger in kept and not {blocked_by_user, blocked_user} & kept
+
+
 def test_blocks_among_a_group_need_both_sides_in_it(user, other_user, outsider):
     BlockFactory(blocker=user, blocked=outsider)
     assert not Block.objects.among([user.pk, other_user.pk]).exists()
