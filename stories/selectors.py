@@ -100,7 +100,7 @@ class TrayEntry:
     user: object
     stories: list = field(default_factory=list)
 
-    @property
+    @functools.cached_property  # asked by the sort, once stories are all in
     def has_unseen(self) -> bool:
         return any(not story.seen for story in self.stories)
 
@@ -148,13 +148,13 @@ def _arrange(stories, *, viewer, user_of) -> list[TrayEntry]:
     """Stories (oldest first, with `author_id`, `seen` and `created_at`) as the tray:
     viewer's own first, then those with unseen stories, each group by its latest story,
     newest first."""
-    entries: dict = {}
+    entries: dict = {}  # by author id as an int (a UUID hashes in Python)
     for story in stories:
-        entry = entries.get(story.author_id)
+        entry = entries.get(story.author_id.int)
         if entry is None:
-            entry = entries[story.author_id] = TrayEntry(user=user_of(story))
+            entry = entries[story.author_id.int] = TrayEntry(user=user_of(story))
         entry.stories.append(story)
-    own = entries.pop(viewer.pk, None)
+    own = entries.pop(viewer.pk.int, None)
     others = sorted(entries.values(), key=lambda e: e.latest, reverse=True)
     others.sort(key=lambda e: not e.has_unseen)  # stable: unseen first, each by latest
     return ([own] if own else []) + others

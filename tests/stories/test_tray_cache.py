@@ -138,8 +138,8 @@ def test_a_photo_changed_after_the_trays_query_is_shown_not_kept(author, followe
     row = tray_row(story, follower)
     older = row._replace(image=row.image._replace(updated_at=row.image.updated_at - timedelta(1)))
     cards.forget_recent()
-    objects = cards.image_objects([older])
-    assert orjson.loads(objects[story.pk])["id"] == str(story.image_id)
+    objects = cards.fixed_members([older])
+    assert orjson.loads(objects[story.pk.int])["image"]["id"] == str(story.image_id)
     assert cache.get(cards.image_key(story.pk, older.image.updated_at)) is None
     assert not cards._recent
 
@@ -150,4 +150,4 @@ def test_a_story_deleted_after_the_trays_query_is_left_out(author, follower, med
     Image.objects.filter(pk=story.image_id).delete()  # takes the story with it
     cards.forget_recent()
     cache.clear()
-    assert cards.image_objects([row]) == {}
+    assert cards.fixed_members([row]) == {}
