@@ -1,7 +1,9 @@
 """Jinja2 for the few templates rendered many times a page: the feed's cards and their
-like and save buttons (templates/jinja2/posts/). Rendering a feed card took Django's template
-engine ~0.3 ms on the bench VM and Jinja2 ~0.1 ms, a fifth of a home page's time (issue
-5's notes); every other template stays Django's.
+like and save buttons (templates/jinja2/posts/), and the stories tray's rings
+(templates/jinja2/stories/: ~50 on a home page). Rendering a feed card took Django's
+template engine ~0.3 ms on the bench VM and Jinja2 ~0.1 ms, a fifth of a home page's
+time (issue 5's notes); the tray's 50 rings were a third of a page in Django's engine.
+Every other template stays Django's.
 
 - environment(): the Jinja2 engine's environment (settings.TEMPLATES), with Django's own
   filters for what those templates use, so they read and render as Django's would (but
@@ -16,9 +18,12 @@ from django import template
 from django.contrib.humanize.templatetags import humanize
 from django.template import defaultfilters, engines
 from django.template.backends import utils as backend_utils
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from jinja2 import Environment
+
+from circles.links import reverse_with_id
 
 
 def environment(**options) -> Environment:
@@ -26,7 +31,7 @@ def environment(**options) -> Environment:
     # the characters Django escapes, with &#39; and &#34; where Django writes &#x27; and
     # &quot; — and a tenth of a feed page's time less than Django's escape in finalize.
     env = Environment(**options)  # noqa: S701
-    env.globals["url"] = reverse
+    env.globals.update(url=reverse, url_with_id=reverse_with_id, static=static)
     env.filters.update(
         naturaltime=humanize.naturaltime,  # "now", "5 minutes ago": never "0 minutes ago"
         truncatechars=defaultfilters.truncatechars,

@@ -14,17 +14,18 @@ class StoriesConfig(AppConfig):
         from stories.selectors import (
             stories_export_section,
             story_image_visible,
-            story_list_for_tray,
             story_notification_targets,
+            story_rows_for_tray,
         )
         from stories.services import stories_account_deleting
 
         # a story photo: seen by whoever may see its story (Story.objects.visible_to);
         # nothing to do when it is settled — the story shows to others once it is ready
         purpose_register(IMAGE_PURPOSE, may_see=story_image_visible)
-        # the tray at the top of the home page (posts' page: it asks, never imports us)
+        # the tray at the top of the home page (posts' page: it asks, never imports us),
+        # as rows: a ring needs the person, seen or not and where to start, not the photos
         hooks.home_sections.append(
-            lambda *, viewer: {"story_tray": story_list_for_tray(viewer=viewer)}
+            lambda *, viewer: {"story_tray": story_rows_for_tray(viewer=viewer)}
         )
         # "ana replied to your story": shown while the story lives (the author's view of it)
         target_register(

@@ -183,6 +183,10 @@ class TrayAuthor(NamedTuple):
     display_name: str
     avatar_id: uuid.UUID | None
 
+    @property
+    def name(self) -> str:  # as User.name (the home page's tray shows it)
+        return self.display_name or self.username
+
 
 class TrayImage(NamedTuple):
     """What the tray's query reads of a story's photo: enough to find its cached image

@@ -33,10 +33,27 @@ def test_home_tray_own_entry_then_people_with_rings(author, client_for, media_st
     assert "css/stories.css" in html
 
 
+def test_home_tray_rings_link_each_first_unseen_story_and_escape_names(
+    author, client_for, media_storage
+):
+    person = UserFactory(username="xss", display_name='<script>alert("x")</script>')
+    accounts.follow_create(follower=author, target=person)
+    first, second = make_story(person), make_story(person)
+    StoryView.objects.create(story=first, viewer=author)
+    own = make_story(author)
+
+    html = client_for(author).get("/").content.decode()
+    assert f'href="/stories/{second.pk}/"' in html  # the first one not seen yet
+    assert f'href="/stories/{own.pk}/"' in html and "Your story, 1 active" in html
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;'s story, new" in html
+    assert '<span class="avatar" aria-hidden="true">&lt;</span>' in html  # the initial
+
+
 def test_home_page_queries_do_not_grow_with_the_tray(
     author, client_for, media_storage, django_assert_max_num_queries
 ):
-    """The tray adds two queries to the home page, however many people are in it (the
+    """The tray adds one query to the home page, however many people are in it (the
     rest — session, feed, suggestions on an empty feed — is the page's own)."""
     client = client_for(author)
 
@@ -56,7 +73,7 @@ def test_home_page_queries_do_not_grow_with_the_tray(
             for q in captured.captured_queries
             if "stories_story" in q["sql"] and "notifications_notification" not in q["sql"]
         ]
-        assert len(tray) == 2  # the ids by the rule, then their details
+        assert len(tray) == 1  # the rule's rows, with what a ring shows
 
 
 def test_viewer_page_records_the_view_and_offers_a_reply(author, friend, client_for, media_storage):
