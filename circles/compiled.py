@@ -107,7 +107,9 @@ class CompiledQuery:
         self.related_populators = get_related_populators(klass_info, self.compiler.select, self.db)
         self.annotations = dict(self.compiler.annotation_col_map)
 
-    def run(self, **values) -> list:
+    def bind(self, **values) -> tuple[str, list]:
+        """The SQL and its parameters for these values, for a caller that runs it inside
+        a statement of its own (as a subquery or a WITH clause)."""
         for name, length in self.uuid_lists.items():  # a shorter list is padded with an id
             shorter = list(values[name])  # no row has (the nil UUID)
             if len(shorter) > length:
@@ -117,6 +119,10 @@ class CompiledQuery:
         for position, name, index, form in self.slots:
             value = values[name] if index is None else values[name][index]
             params[position] = form(value) if form else value
+        return self.sql, params
+
+    def run(self, **values) -> list:
+        _, params = self.bind(**values)
         with connections[self.db].cursor() as cursor:
             if self.generic_plan:
                 rows = _run_generic(cursor, self.sql, params)

@@ -94,7 +94,10 @@ def _log_failed(group: str, error: Exception) -> None:
 
 
 async def _group_send(group: str, event: dict) -> None:
-    await asyncio.wait_for(get_channel_layer().group_send(group, event), PUBLISH_TIMEOUT_S)
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the send as a task of
+    # its own, one more task per event published
+    async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+        await get_channel_layer().group_send(group, event)
 
 
 def publish_on_commit(group: str, event: dict) -> None:

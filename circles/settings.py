@@ -191,9 +191,9 @@ if POSTGRESQL and DATABASE_RANDOM_PAGE_COST:
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}"
     )
-# Threads per process that run the sockets' writes (messaging/consumers.py), each holding
-# a pooled connection while it works: keep it below DATABASE_POOL_MAX_SIZE. One on SQLite,
-# which takes one writer at a time anyway.
+# Threads per process that run the sockets' writes (messaging/consumers.py), each keeping
+# a pooled connection from its first write on: keep it below DATABASE_POOL_MAX_SIZE. One
+# on SQLite, which takes one writer at a time anyway.
 CHAT_WRITE_THREADS = env.int(
     "CHAT_WRITE_THREADS",
     default=4 if POSTGRESQL else 1,

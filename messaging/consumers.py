@@ -26,6 +26,8 @@ the socket; nothing another process needs is kept here.
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import json
 import logging
 import time
@@ -40,6 +42,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -111,23 +114,57 @@ def _send_and_describe(*, user, conversation_id, client_id, content) -> dict:
     return events.message_payload(message)
 
 
-async def _in_database_thread(function, **kwargs):
-    """function(**kwargs) in the database thread (one trip there and back); what it
-    published on commit is sent from here, on the event loop, once it returns — not from
-    the thread, which would hop back to this loop and hold the thread (and every other
-    socket's database work behind it) until Redis answered (circles.realtime.deferred)."""
+def _keep_connection_if_sound() -> None:
+    """After a write, in its writer thread: keep the thread's database connection for the
+    next write unless the write left it in doubt. Django would hand it back to the pool
+    after every call (database_sync_to_async), and taking it again costs the pool's
+    health check, a round trip, per send."""
+    if connection.connection is None:
+        return
+    if connection.in_atomic_block or not connection.get_autocommit():
+        connection.close()  # a write never leaves a transaction open; if one did, end it
+    elif connection.errors_occurred:  # not for IntegrityError (a repeated client_id)
+        if connection.is_usable():
+            connection.errors_occurred = False
+        else:
+            connection.close()
 
-    def run():
-        with realtime.deferred() as held:
+
+def _write(function, kwargs: dict):
+    """function(**kwargs) in a writer thread, on the thread's kept connection; returns
+    (result, error, the events it published on commit). A connection PostgreSQL dropped
+    while it was kept (a restart, pg_terminate_backend) fails the first statement: the
+    write runs once more on a new one, which is safe for every write the socket makes (a
+    send is idempotent on its client_id, a read mark moves only forward, typing is
+    typing)."""
+    with realtime.deferred() as held:
+        for attempt in (1, 2):
+            kept = connection.connection is not None
             try:
                 return function(**kwargs), None, held
+            except (OperationalError, InterfaceError) as exc:
+                if attempt == 1 and kept and not connection.is_usable():
+                    connection.close()
+                    continue
+                return None, exc, held
             except Exception as exc:  # what committed before the fault is still announced
                 return None, exc, held
+            finally:
+                _keep_connection_if_sound()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _in_database_thread(function, **kwargs):
+    """function(**kwargs) in a writer thread (one trip there and back, _write); what it
+    published on commit is sent from here, on the event loop, once it returns — not from
+    the thread, which would hop back to this loop and hold the thread (and every other
+    socket's database work behind it) until Redis answered (circles.realtime.deferred).
+    A plain run_in_executor, not database_sync_to_async, which would hand the thread's
+    connection back to the pool after each call (_keep_connection_if_sound)."""
 
     async def write_and_publish():
-        result, error, held = await database_sync_to_async(
-            run, thread_sensitive=False, executor=_writers
-        )()
+        call = functools.partial(contextvars.copy_context().run, _write, function, kwargs)
+        result, error, held = await asyncio.get_running_loop().run_in_executor(_writers, call)
         await realtime.apublish_all(held)
         return result, error
 

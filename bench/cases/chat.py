@@ -29,6 +29,12 @@ group at 20, 8 s each. `python -m bench chat --rate R --duration D` runs one rat
 The servers run with the settings as they are: PostgreSQL through psycopg's pool, one
 Redis pool per process.
 
+CPU a message: while the loads run, the CPU time of each group of processes is read from
+/proc (bench/resources.py: the two servers, the PostgreSQL backends of the bench database,
+the Redis server as a whole, the load process); after the table, each load's line gives
+it in ms per delivered message, with the load average around it. On a shared machine this
+moves much less with the neighbours than the latencies do.
+
 Where a send's time went: see README "Performance", "Hot paths".
 """
 
@@ -36,11 +42,14 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import os
 import sys
 import time
 import uuid
 
+from bench import growth
 from bench.harness import MAX_DURATION_S, WORK_DIR, Bench, Result, Server
+from bench.resources import tree
 
 DESCRIPTION = "chat message.new latency across two uvicorn processes, 1,000 sockets, vs a floor"
 REPEATS_ITSELF = True  # alternates each load with its floor, --repeat times
@@ -168,13 +177,23 @@ def run(bench: Bench) -> list[Result]:
     second.log_path = WORK_DIR / "server-chat-2.log"
     with first, second:
         ports = (first.port, second.port)
+        roots = (first.process.pid, second.process.pid)
+
+        def servers() -> list[int]:
+            return [pid for root in roots for pid in tree(root)]
+
         args = (ports, pairs, (group_id, members), cookies, plan, duration, SENDERS)
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
+        load = growth.born_from_now(os.getpid())
+        database_url = bench.server.env["DATABASE_URL"]
+        with (
+            growth.meter(servers, database_url, settings.REDIS_URL, load) as cpu,
+            multiprocessing.get_context("spawn").Pool(1) as pool,
+        ):
             connected, connect_s, reports = pool.apply_async(_generate, args).get(
                 timeout=180 + len(plan) * (duration + DELIVERY_TIMEOUT_S + DRAIN_TIMEOUT_S + 5)
             )
     print(f"chat: {connected} sockets connected in {connect_s:.1f}s", file=sys.stderr)
-    results = []
+    results, cpu_lines = [], []
     floor = floor_ack = None
     for (kind, rate), report in zip(plan, reports, strict=True):
         sent, expected = report["sent"], report["expected"]
@@ -204,7 +223,25 @@ def run(bench: Bench) -> list[Result]:
             f"{report['refused']} refused, {report['dropped']} not sent (socket closed)",
             file=sys.stderr,
         )
+        cpu_lines.append(_cpu_line(kind, rate, cpu, report))
+    print("\n".join(cpu_lines))
     return results
+
+
+def _cpu_line(kind: str, rate: float, cpu, report: dict) -> str:
+    """One load's CPU in ms per message sent (server, PostgreSQL, Redis, load process),
+    the servers' cores, and the load average after it."""
+    start, end = report["window"]
+    usage = cpu.usage(start, end)
+    sent = max(report["sent"], 1)
+    ms = {group: usage.seconds.get(group, float("nan")) * 1000 / sent for group in growth.GROUPS}
+    total = sum(ms[group] for group in ("server", "postgres", "redis"))
+    return (
+        f"cpu: {kind} {rate:g} msg/s, ms a message: server {ms['server']:.2f}, "
+        f"PostgreSQL {ms['postgres']:.2f}, Redis {ms['redis']:.2f} (sum {total:.2f}); "
+        f"load process {ms['load']:.2f}; servers {usage.cores('server'):.2f} cores; "
+        f"load average {report['loadavg']:.2f}"
+    )
 
 
 # --- in the load process ----------------------------------------------------------------
@@ -366,6 +403,7 @@ async def _load(ports, pairs, group, cookies, plan, duration_s, senders):
                 "dropped": report["dropped"],
                 "elapsed_s": max(report["last"] - start, 0.0),
                 "window": (start, time.perf_counter()),  # for a resource meter
+                "loadavg": os.getloadavg()[0],
             }
         )
         due.clear()

@@ -1,5 +1,6 @@
 """Sending messages (order, idempotency, photos) and reactions."""
 
+import contextlib
 import functools
 import logging
 import re
@@ -7,7 +8,7 @@ import unicodedata
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, Exists, OuterRef
+from django.db.models import CharField, Exists, F, OuterRef
 from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -92,31 +93,6 @@ def message_rate_check(*, user: User) -> None:
     enforce(request, "message", key=f"user:{user.pk}")
 
 
-def _next_seq(conversation_id) -> int:
-    """Bump the conversation's counter and return the new seq, in one statement. The row
-    stays locked until the sending transaction ends, so concurrent senders get 1, 2, 3…
-    in commit order, and a rolled-back send leaves no gap."""
-    meta = Conversation._meta
-    quote = connection.ops.quote_name
-    last_seq, updated_at = meta.get_field("last_seq"), meta.get_field("updated_at")
-    sql = (
-        f"UPDATE {quote(meta.db_table)} "  # noqa: S608 (names from the model, values bound)
-        f"SET {quote(last_seq.column)} = {quote(last_seq.column)} + 1, "
-        f"{quote(updated_at.column)} = %s "
-        f"WHERE {quote(meta.pk.column)} = %s RETURNING {quote(last_seq.column)}"
-    )
-    params = [
-        updated_at.get_db_prep_value(timezone.now(), connection),
-        meta.pk.get_db_prep_value(conversation_id, connection),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404
-    return row[0]
-
-
 def _first_send(*, sender: User, client_id: str, conversation_id) -> Message | None:
     """The message sender already sent with client_id, if any (with details)."""
     first = messages_with_details(
@@ -135,11 +111,12 @@ def _first_send(*, sender: User, client_id: str, conversation_id) -> Message | N
 
 
 @functools.cache
-def _sender_row():
-    """The sender's participant row under the read rule, with its conversation and whether
-    anyone else in it is still active: compiled once per process (circles/compiled.py)
-    and run per send, since building and compiling the rule's query cost more than
-    PostgreSQL took to answer it (README "Performance", "Hot paths")."""
+def _sender_rule() -> CompiledQuery:
+    """Whether sender may write in a conversation: the read rule on their participant row
+    (`Participant.objects.reading`), its conversation's kind, and whether anyone else in it
+    is still active — (kind, others_active), or no row. Compiled once per process
+    (circles/compiled.py): building and compiling the rule's query cost more than
+    PostgreSQL took to answer it."""
     others_active = Exists(
         Participant.objects.filter(
             conversation_id=OuterRef("conversation_id"), user__is_active=True
@@ -149,25 +126,28 @@ def _sender_row():
     def build(*, conversation, sender):
         return (
             Participant.objects.reading()
-            .select_related("conversation")
+            .filter(conversation_id=conversation, user_id=sender)
             .annotate(others_active=others_active)
-            .filter(conversation_id=conversation, user_id=sender)[:1]
+            .values_list("conversation__kind", "others_active")[:1]
         )
 
     return CompiledQuery(build, conversation="uuid", sender="uuid")
 
 
-def _conversation_for_sending(*, sender: User, conversation_id) -> Conversation:
-    """The conversation, if sender may read it (the rule, asked on sender's participant
-    row: one small query on every send); in a direct conversation the other person must
-    still be active."""
-    rows = _sender_row().run(conversation=uuid_or_404(conversation_id), sender=sender.pk)
-    if not rows:
+def _refuse_unless_allowed(kind: str | None, others_active: bool | None) -> None:
+    """The rule's answer (_sender_rule) as the refusal it calls for: 404 when the sender
+    may not read the conversation, 403 in a direct one whose other person is inactive."""
+    if kind is None:
         raise Http404
-    mine = rows[0]
-    if mine.conversation.kind == ConversationKind.DIRECT and not mine.others_active:
+    if kind == ConversationKind.DIRECT and not others_active:
         raise PermissionDenied("This account is no longer active.")
-    return mine.conversation
+
+
+def _check_sender(*, sender: User, conversation_id) -> None:
+    """The sender's rule alone, as its own query (the paths that must know before they
+    store anything: a photo's upload, a repeat past the rate limit)."""
+    rows = _sender_rule().run(conversation=conversation_id, sender=sender.pk)
+    _refuse_unless_allowed(*(rows[0] if rows else (None, None)))
 
 
 def message_send(
@@ -183,49 +163,170 @@ def message_send(
     image pipeline (processed by a task after commit). Sending counts as having read the
     conversation up to the new message. `story` (from story_reply_send, which checked it)
     makes the message a reply to that story.
+
+    A text message is one statement (_message_insert: the sender's rule, the seq, the row
+    and the read mark), committed on its own; with a photo it runs inside the photo's
+    transaction.
     """
     client_id = _clean_client_id(client_id)
     content = _clean_content(content)
     if not content and image is None:
         raise ValidationError({"content": ["Write a message or attach a photo."]})
-    conversation = _conversation_for_sending(sender=sender, conversation_id=conversation_id)
+    conversation_id = uuid_or_404(conversation_id)
     try:
         message_rate_check(user=sender)
     except Ratelimited:
-        first = _first_send(sender=sender, client_id=client_id, conversation_id=conversation.pk)
+        _check_sender(sender=sender, conversation_id=conversation_id)  # hidden stays hidden
+        first = _first_send(sender=sender, client_id=client_id, conversation_id=conversation_id)
         if first is None:
             raise
         return first, False
+    fields = {"conversation_id": conversation_id, "sender": sender, "client_id": client_id,
+              "content": content, "story": story}  # fmt: skip
     try:
-        with images_accept(
-            owner=sender, uploads=[image] if image is not None else [], purpose=IMAGE_PURPOSE
-        ) as photos:
-            message = _message_insert(
-                conversation=conversation, sender=sender, client_id=client_id, content=content,
-                image=photos[0] if photos else None, story=story,
-            )  # fmt: skip
+        if image is None:
+            message = _message_insert(**fields, image=None)
+        else:
+            _check_sender(sender=sender, conversation_id=conversation_id)  # before storing
+            with images_accept(owner=sender, uploads=[image], purpose=IMAGE_PURPOSE) as photos:
+                message = _message_insert(**fields, image=photos[0])
     except IntegrityError:  # a repeat: the (sender, client_id) is taken; its photo is dropped
-        first = _first_send(sender=sender, client_id=client_id, conversation_id=conversation.pk)
+        first = _first_send(sender=sender, client_id=client_id, conversation_id=conversation_id)
         if first is None:
             raise
         return first, False
-    metrics.MESSAGES_SENT.inc()  # committed (images_accept's transaction), unless nested
+    metrics.MESSAGES_SENT.inc()  # committed (its statement, or the photo's transaction)
     return message, True
 
 
-def _message_insert(*, conversation, sender, client_id, content, image, story=None) -> Message:
-    seq = _next_seq(conversation.pk)
-    message = Message.objects.create(
-        conversation=conversation, sender=sender, client_id=client_id, seq=seq, content=content,
+_INSERT = """
+WITH sender_rule (kind, others_active) AS ({rule}),
+bumped AS (
+    UPDATE {conversation} SET {last_seq} = {last_seq} + 1, {updated_at} = %s
+    WHERE {conversation_pk} = %s
+      AND EXISTS (SELECT 1 FROM sender_rule WHERE kind <> %s OR others_active)
+    RETURNING {last_seq}
+),
+inserted AS (
+    INSERT INTO {message} ({columns}) SELECT {values} FROM bumped RETURNING {seq}
+),
+read_mark AS (
+    UPDATE {participant} SET {last_read_seq} = inserted.{seq}, {last_read_message} = %s
+    FROM inserted
+    WHERE {participant_conversation} = %s AND {participant_user} = %s
+      AND {last_read_seq} < inserted.{seq}
+)
+SELECT (SELECT kind FROM sender_rule), (SELECT others_active FROM sender_rule),
+       (SELECT {seq} FROM inserted)
+"""
+
+
+@functools.cache
+def _insert_statement() -> str:
+    """_INSERT with the models' table and column names and the sender's rule (its
+    parameters come first); every value is bound."""
+    quote = connection.ops.quote_name
+    conversation, message, participant = Conversation._meta, Message._meta, Participant._meta
+
+    def column(meta, name):
+        return quote(meta.get_field(name).column)
+
+    fields = message.concrete_fields
+    values = (
+        f"bumped.{column(conversation, 'last_seq')}"
+        if field.name == "seq"
+        else f"CAST(%s AS {field.cast_db_type(connection)})"
+        for field in fields
+    )
+    return _INSERT.format(
+        rule=_sender_rule().sql,
+        conversation=quote(conversation.db_table),
+        conversation_pk=quote(conversation.pk.column),
+        last_seq=column(conversation, "last_seq"),
+        updated_at=column(conversation, "updated_at"),
+        message=quote(message.db_table),
+        columns=", ".join(quote(field.column) for field in fields),
+        values=", ".join(values),
+        seq=column(message, "seq"),
+        participant=quote(participant.db_table),
+        last_read_seq=column(participant, "last_read_seq"),
+        last_read_message=column(participant, "last_read_message"),
+        participant_conversation=column(participant, "conversation"),
+        participant_user=column(participant, "user"),
+    )
+
+
+def _message_insert(*, conversation_id, sender, client_id, content, image, story=None) -> Message:
+    """Store the message if sender may still write in the conversation (_sender_rule):
+    bump the conversation's counter for its seq — the row stays locked until the
+    transaction ends, so concurrent senders get 1, 2, 3… in commit order, and a refused
+    or rolled-back send leaves no gap —, insert the row, and move the sender's read mark
+    to it. On PostgreSQL all of it, the rule included, is one statement (_INSERT): one
+    round trip, committed on its own. Refused: Http404 or PermissionDenied; a taken
+    (sender, client_id): IntegrityError, nothing written."""
+    message = Message(
+        conversation_id=conversation_id, sender=sender, client_id=client_id, content=content,
         image=image, story=story, story_reply=story is not None,
     )  # fmt: skip
+    if connection.vendor == "postgresql":
+        _store_in_one_statement(message)
+    else:  # SQLite (development): no writes inside WITH; the same steps, one transaction
+        _store_step_by_step(message)
     message.story_available = story is not None  # the sender just passed the story's rule
-    Participant.objects.filter(
-        conversation=conversation, user=sender, last_read_seq__lt=seq
-    ).update(last_read_seq=seq, last_read_message=message)
     message.reactions_by_user, message.reaction_summary = [], []
-    publish_on_commit(conversation_group(conversation.pk), events.message_created(message))
+    publish_on_commit(conversation_group(conversation_id), events.message_created(message))
     return message
+
+
+def _store_in_one_statement(message: Message) -> None:
+    """_INSERT for message (PostgreSQL): sets its seq, or refuses."""
+    conversation_id, sender = message.conversation_id, message.sender
+    _, rule_params = _sender_rule().bind(conversation=conversation_id, sender=sender.pk)
+    prep = functools.partial(_db_value, message)
+    updated_at = Conversation._meta.get_field("updated_at")
+    pk = Conversation._meta.pk.get_db_prep_value(conversation_id, connection)
+    params = [
+        *rule_params,
+        updated_at.get_db_prep_value(timezone.now(), connection),
+        pk,
+        ConversationKind.DIRECT.value,
+        *(prep(field) for field in Message._meta.concrete_fields if field.name != "seq"),
+        Message._meta.pk.get_db_prep_value(message.pk, connection),
+        pk,
+        User._meta.pk.get_db_prep_value(sender.pk, connection),
+    ]
+    # alone, the statement is its own transaction; inside a caller's, a savepoint keeps a
+    # repeat's IntegrityError from spoiling the caller's transaction
+    nested = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with nested, connection.cursor() as cursor:
+        cursor.execute(_insert_statement(), params)
+        kind, others_active, seq = cursor.fetchone()
+    _refuse_unless_allowed(kind, others_active)
+    if seq is None:  # the conversation went between the rule and the counter
+        raise Http404
+    message.seq = seq
+    message._state.adding, message._state.db = False, connection.alias
+
+
+def _store_step_by_step(message: Message) -> None:
+    """What _INSERT does, as separate statements in one transaction (SQLite)."""
+    _check_sender(sender=message.sender, conversation_id=message.conversation_id)
+    with transaction.atomic():
+        conversations = Conversation.objects.filter(pk=message.conversation_id)
+        if not conversations.update(last_seq=F("last_seq") + 1, updated_at=timezone.now()):
+            raise Http404
+        message.seq = conversations.values_list("last_seq", flat=True).get()
+        message.save(force_insert=True)
+        Participant.objects.filter(
+            conversation_id=message.conversation_id,
+            user=message.sender,
+            last_read_seq__lt=message.seq,
+        ).update(last_read_seq=message.seq, last_read_message=message)
+
+
+def _db_value(message: Message, field):
+    """A field's value as the INSERT binds it (what Model.save would write)."""
+    return field.get_db_prep_save(field.pre_save(message, add=True), connection)
 
 
 def message_image_settled(image) -> None:

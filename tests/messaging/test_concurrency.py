@@ -4,8 +4,11 @@ own connections send at the same moment."""
 import threading
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.http import Http404
 
+from accounts.models import Block, User
 from messaging import services
 from messaging.models import Conversation, Message, Participant
 from tests.factories import CircleFactory, UserFactory
@@ -96,3 +99,34 @@ def test_circle_syncs_at_once_make_one_chat(user):
     results = at_once(*[lambda: services.circle_conversation_sync(circle=circle)] * 3)
     assert len({chat.pk for chat in results}) == 1
     assert Participant.objects.filter(conversation__circle=circle).count() == 1
+
+
+def test_a_text_message_is_one_statement_and_a_refused_one_writes_nothing(
+    user, other_user, direct, django_assert_num_queries
+):
+    """The sender's rule, the seq, the row and the read mark go to PostgreSQL as one
+    statement, committed on its own; a send the rule refuses bumps no seq."""
+    with django_assert_num_queries(1):
+        message, created = services.message_send(
+            sender=user, conversation_id=direct.pk, client_id="one", content="hi"
+        )
+    assert created and message.seq == 1
+    stored = Message.objects.get(pk=message.pk)
+    assert (stored.seq, stored.content, stored.created_at) == (1, "hi", message.created_at)
+    mine = Participant.objects.get(conversation=direct, user=user)
+    assert (mine.last_read_seq, mine.last_read_message_id) == (1, message.pk)
+
+    Block.objects.create(blocker=other_user, blocked=user)
+    with pytest.raises(Http404):
+        services.message_send(sender=user, conversation_id=direct.pk, client_id="two", content="x")
+    Block.objects.all().delete()
+    User.objects.filter(pk=other_user.pk).update(is_active=False)
+    with pytest.raises(PermissionDenied):
+        services.message_send(
+            sender=user, conversation_id=direct.pk, client_id="three", content="x"
+        )
+    User.objects.filter(pk=other_user.pk).update(is_active=True)
+    again, _ = services.message_send(
+        sender=user, conversation_id=direct.pk, client_id="four", content="back"
+    )
+    assert again.seq == 2 and Message.objects.count() == 2

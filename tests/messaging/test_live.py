@@ -5,12 +5,14 @@ message."""
 import asyncio
 import json
 import urllib.request
+import uuid
 
 import pytest
 import websockets
 
 from accounts.services import api_token_create, realtime_ticket_create
 from messaging.models import Message
+from tests.platform.test_database_faults import drop_connections_of
 from tests.servers import uvicorn_server
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -167,3 +169,30 @@ def test_idle_sockets_stay_open(live_server_url, user, other_user):
             await ws.close()
 
     asyncio.run(scenario())
+
+
+def test_a_dropped_database_connection_costs_no_failed_send(direct, user, other_user):
+    """The writer threads keep their connections between sends: one PostgreSQL dropped
+    (a restart, pg_terminate_backend) is replaced, and the send on it still succeeds."""
+    ticket = realtime_ticket_create(user=user)
+    bob_ticket = realtime_ticket_create(user=other_user)
+    name = f"circles-chat-dropped-{uuid.uuid4().hex[:12]}"
+    with uvicorn_server(CHAT_WRITE_THREADS=1, PGAPPNAME=name) as base:
+
+        async def scenario():
+            async with (
+                websockets.connect(ws_url(base, ticket)) as alice,
+                websockets.connect(ws_url(base, bob_ticket)) as bob,
+            ):
+                await ready(alice)
+                await ready(bob)
+                for n in range(4):
+                    if n == 2:  # the writer thread's kept connection goes
+                        assert await asyncio.to_thread(drop_connections_of, name) >= 1
+                    await alice.send(send_frame(direct, f"kept-{n}", f"message {n}"))
+                    ack = await next_frame(alice, skip=("presence", "message.new"))
+                    assert ack["type"] == "message.ack" and ack["message"]["seq"] == n + 1
+                    assert (await next_frame(bob))["message"]["content"] == f"message {n}"
+
+        asyncio.run(scenario())
+    assert Message.objects.count() == 4
