@@ -9,7 +9,7 @@ again, so a changed image gets a new key and old keys expire by themselves), and
 into the answer as it is (orjson.Fragment). Only ready images are cached: the others are
 the author's own, few, and about to change. Everything else comes fresh from the tray's
 query on every request: `seen` and `view_count`, which are the viewer's, and the author,
-circle and times, which may change without the image. Which stories a tray holds is
+audience and circle, which may change without the image. Which stories a tray holds is
 decided by Story.objects.visible_to on every request, so a cached image object is never
 shown to anyone the rule does not allow; story_delete also drops the deleted story's key.
 
