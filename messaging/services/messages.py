@@ -282,7 +282,6 @@ def _store_in_one_statement(message: Message) -> None:
     """_INSERT for message (PostgreSQL): sets its seq, or refuses."""
     conversation_id, sender = message.conversation_id, message.sender
     _, rule_params = _sender_rule().bind(conversation=conversation_id, sender=sender.pk)
-    prep = functools.partial(_db_value, message)
     updated_at = Conversation._meta.get_field("updated_at")
     pk = Conversation._meta.pk.get_db_prep_value(conversation_id, connection)
     params = [
@@ -290,7 +289,12 @@ def _store_in_one_statement(message: Message) -> None:
         updated_at.get_db_prep_value(timezone.now(), connection),
         pk,
         ConversationKind.DIRECT.value,
-        *(prep(field) for field in Message._meta.concrete_fields if field.name != "seq"),
+        # each field's value as Model.save would write it
+        *(
+            field.get_db_prep_save(field.pre_save(message, add=True), connection)
+            for field in Message._meta.concrete_fields
+            if field.name != "seq"
+        ),
         Message._meta.pk.get_db_prep_value(message.pk, connection),
         pk,
         User._meta.pk.get_db_prep_value(sender.pk, connection),
@@ -322,11 +326,6 @@ def _store_step_by_step(message: Message) -> None:
             user=message.sender,
             last_read_seq__lt=message.seq,
         ).update(last_read_seq=message.seq, last_read_message=message)
-
-
-def _db_value(message: Message, field):
-    """A field's value as the INSERT binds it (what Model.save would write)."""
-    return field.get_db_prep_save(field.pre_save(message, add=True), connection)
 
 
 def message_image_settled(image) -> None:
