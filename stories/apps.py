@@ -11,11 +11,11 @@ class StoriesConfig(AppConfig):
         from notifications.registry import BY_TARGET, Kind, target_register
         from posts import hooks
         from stories.models import IMAGE_PURPOSE, Story
+        from stories.rings import home_tray
         from stories.selectors import (
             stories_export_section,
             story_image_visible,
             story_notification_targets,
-            story_rows_for_tray,
         )
         from stories.services import stories_account_deleting
 
@@ -23,10 +23,8 @@ class StoriesConfig(AppConfig):
         # nothing to do when it is settled — the story shows to others once it is ready
         purpose_register(IMAGE_PURPOSE, may_see=story_image_visible)
         # the tray at the top of the home page (posts' page: it asks, never imports us),
-        # as rows: a ring needs the person, seen or not and where to start, not the photos
-        hooks.home_sections.append(
-            lambda *, viewer: {"story_tray": story_rows_for_tray(viewer=viewer)}
-        )
+        # as rings: a ring needs the person, seen or not and where to start, not the photos
+        hooks.home_sections.append(home_tray)
         # "ana replied to your story": shown while the story lives (the author's view of it)
         target_register(
             "story",

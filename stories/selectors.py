@@ -283,9 +283,9 @@ def story_rows_for_tray(*, viewer) -> list[TrayEntry]:
         return []
     rows = _tray_query().run(viewer=viewer.pk, now=timezone.now())
     rows.sort(key=lambda row: (row[1], row[0]))  # created_at, id: oldest first
-    stories = []
+    viewer_id, stories = viewer.pk, []  # viewer.pk once: request.user is a lazy object
     for row in rows:
-        own = row[_AUTHOR] == viewer.pk
+        own = row[_AUTHOR] == viewer_id
         seen, view_count = own or row[_SEEN], row[_SEEN + 1] if own else None
         stories.append(TrayStory(*row[:_SEEN], seen, view_count, TrayImage(*row[_SEEN + 2 :])))
     return _arrange(stories, viewer=viewer, user_of=_tray_author)

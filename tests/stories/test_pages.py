@@ -50,6 +50,30 @@ def test_home_tray_rings_link_each_first_unseen_story_and_escape_names(
     assert '<span class="avatar" aria-hidden="true">&lt;</span>' in html  # the initial
 
 
+def test_home_tray_rings_kept_by_the_process_follow_every_change(author, client_for, media_storage):
+    """Rings are kept as HTML per process (stories.rings): seen, a new name, a new story
+    or an unfollow shows on the next page all the same."""
+    person = UserFactory(username="kept", display_name="Kept Once")
+    accounts.follow_create(follower=author, target=person)
+    story = make_story(person)
+    client = client_for(author)
+    assert "Kept Once's story, new" in client.get("/").content.decode()
+
+    StoryView.objects.create(story=story, viewer=author)
+    html = client.get("/").content.decode()
+    assert "Kept Once's story, seen" in html and 'class="story-ring seen"' in html
+
+    person.display_name = "Kept Twice"
+    person.save(update_fields=["display_name"])
+    newer = make_story(person)
+    html = client.get("/").content.decode()
+    assert "Kept Twice's story, new" in html and f'href="/stories/{newer.pk}/"' in html
+    assert "Kept Once" not in html
+
+    accounts.follow_delete(follower=author, target=person)
+    assert tray_people(client.get("/").content.decode()) == []
+
+
 def test_home_page_queries_do_not_grow_with_the_tray(
     author, client_for, media_storage, django_assert_max_num_queries
 ):
