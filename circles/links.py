@@ -58,11 +58,10 @@ def _nav_links() -> dict[str, str]:
 
 
 @functools.cache
-def _icons() -> str:
+def icon_sprite_url() -> str:
     return static("vendor/lucide/icons.svg")
 
 
 def nav(request) -> dict:
-    """Context processor: `nav.home`, `nav.settings`, … for components/nav.html, and
-    `icons`, the icon sprite's URL (components/icon.html)."""
-    return {"nav": _nav_links(), "icons": _icons()}
+    """Context processor: `nav.home`, `nav.settings`, … for components/nav.html."""
+    return {"nav": _nav_links()}

@@ -133,7 +133,10 @@ TEMPLATES = [
                 "circles.links.nav",
                 "notifications.context_processors.unread",
             ],
-            "libraries": {"jinja": "circles.jinja"},  # {% jinja %}: a Jinja2 template in place
+            "libraries": {
+                "jinja": "circles.jinja",  # {% jinja %}: a Jinja2 template in place
+                "icons": "circles.icons",  # {% icon "house" %}
+            },
         },
     },
     {
