@@ -5,7 +5,7 @@ avatar), the story it opens (the first unseen, else the first) and seen or not â
 process keeps the HTML of the rings it drew last, under a key made of exactly those
 values: a new story, a story seen, a renamed person or a new avatar is a new key, and
 nothing needs forgetting. Which rings a viewer gets is decided on every request by
-story_rows_for_tray (Story.objects.visible_to), so a kept ring is only ever shown to
+story_rings_for_home (Story.objects.visible_to), so a kept ring is only ever shown to
 someone the rule lets see it.
 """
 
@@ -14,7 +14,7 @@ import functools
 from django.template import engines
 from markupsafe import Markup
 
-from stories.selectors import TrayAuthor, TrayEntry, story_rows_for_tray
+from stories.selectors import TrayAuthor, TrayEntry, story_rings_for_home
 
 RINGS_KEPT = 20_000  # ~0.5 KB of HTML each: â‰¤ ~10 MB a process
 
@@ -32,7 +32,7 @@ def ring_html(entry: TrayEntry) -> Markup:
 def home_tray(*, viewer) -> dict:
     """The home page's part of the context (posts.hooks.home_sections): `story_own`, the
     viewer's own tray entry or None, and `story_rings`, the others' rings in tray order."""
-    entries = story_rows_for_tray(viewer=viewer)
+    entries = story_rings_for_home(viewer=viewer)
     own = entries[0] if entries and entries[0].user.pk == viewer.pk else None
     rings = [ring_html(entry) for entry in entries if entry is not own]
     return {"story_own": own, "story_rings": rings}

@@ -291,6 +291,53 @@ def story_rows_for_tray(*, viewer) -> list[TrayEntry]:
     return _arrange(stories, viewer=viewer, user_of=_tray_author)
 
 
+class RingStory(NamedTuple):
+    """What a ring on the home page needs of a story: which it is, when, whose, seen."""
+
+    pk: uuid.UUID
+    created_at: datetime
+    author_id: uuid.UUID
+    author_username: str
+    author_display_name: str
+    author_avatar_id: uuid.UUID | None
+    seen: bool
+
+
+_RING_COLUMNS = (
+    *("pk", "created_at", "author_id"),
+    *("author__username", "author__display_name", "author__avatar_id", "seen_row"),
+)
+
+
+def _with_seen(stories: QuerySet, viewer) -> QuerySet:
+    return stories.annotate(
+        seen_row=Exists(StoryView.objects.filter(story=OuterRef("pk"), viewer=viewer))
+    )
+
+
+@functools.cache
+def _rings_query() -> CompiledQuery:
+    """The tray's stories with only what the home page's rings show (RingStory): the
+    tray query's rule, without the photos, circles and view counts the API shows."""
+    return CompiledQuery(
+        lambda viewer, now: _tray_union(viewer, now, columns=_RING_COLUMNS, annotate=_with_seen),
+        viewer="uuid",
+        now="datetime",
+    )
+
+
+def story_rings_for_home(*, viewer) -> list[TrayEntry]:
+    """The tray as story_rows_for_tray orders it, each story a RingStory: for the home
+    page, which draws a ring a person (stories.rings)."""
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    rows = _rings_query().run(viewer=viewer.pk, now=timezone.now())
+    rows.sort(key=lambda row: (row[1], row[0]))  # created_at, id: oldest first
+    viewer_id = viewer.pk  # once: request.user is a lazy object
+    stories = [RingStory(*row[:-1], row[2] == viewer_id or row[-1]) for row in rows]
+    return _arrange(stories, viewer=viewer, user_of=_tray_author)
+
+
 def story_decorate(story: Story, *, viewer) -> Story:
     """`seen` and `view_count` as the story object shows them to viewer: your own stories
     count as seen and carry their view count; nobody else's view count is shown."""

@@ -12,6 +12,7 @@ from django.db import connection
 from accounts import services as accounts
 from media.models import Image
 from media.services import image_process
+from stories import selectors
 from stories.models import Story, StoryView
 from tests.factories import UserFactory
 from tests.stories.conftest import Api, error_of, make_story, story_upload
@@ -234,6 +235,14 @@ def test_tray_order_own_first_then_unseen_then_seen_each_by_latest(author, media
     assert [s["seen"] for s in dan] == [True, False]  # oldest first
     assert dan[0]["created_at"] < dan[1]["created_at"]
     assert "view_count" in items[0]["stories"][0] and "view_count" not in dan[0]
+
+    # the home page's rings (their own slimmer query) keep the API's order and stories
+    rings = selectors.story_rings_for_home(viewer=me)
+    assert [e.user.username for e in rings] == [e["user"]["username"] for e in items]
+    assert [e.has_unseen for e in rings] == [e["has_unseen"] for e in items]
+    assert [str(e.first_unseen.pk) for e in rings] == [
+        next((s for s in e["stories"] if not s["seen"]), e["stories"][0])["id"] for e in items
+    ]
 
 
 def test_tray_costs_the_same_queries_for_many_people(
