@@ -28,9 +28,11 @@ Decisions:
   libheif cannot, so a HEIC's decoded frame is read into Pillow a strip at a time and
   reduced on the way (rendering a 12 MP JPEG adds ~25 MB to a process, a 12 MP HEIC
   ~60-80 MB, nearly all of it libheif's own decoding).
-- Speed: decode once (JPEG draft mode; HEIC reduced by a power of two, the same choice),
-  one short-filter (Hamming) resize to a working size, then each rendition from the
-  previous one, Hamming too; a rendition equal to the one before is encoded once.
+- Speed: decode once (a JPEG at the smallest DCT scale that serves every rendition: 1/8,
+  1/4, 3/8 or 1/2; a HEIC reduced by a power of two), one short-filter (Hamming) resize to
+  a working size, then each rendition from the previous one, Hamming too, or a 2x2 average
+  where it is exactly half the one before; a rendition equal to the one before is encoded
+  once.
   bench/cases/images.py times it against Node's sharp. Pillow's resampling is scalar, so
   the filter's length is the cost: the 640 and 320 steps took 14 ms with bicubic, 9 with
   Hamming (Lanczos more). Against a full-resolution Lanczos resize, after q80 encoding,
@@ -195,6 +197,9 @@ _TURNS = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+# JPEG decoding scales, smallest first, as the N of the 1/N that Pillow asks libjpeg for;
+# libjpeg decodes at the smallest M/8 at least 1/N: 1/8, 2/8, 3/8, 4/8.
+_JPEG_SCALES = (8, 4, 3, 2)
 _HEIF_STRIP_ROWS = 256  # rows of a decoded HEIC copied into Pillow at a time (3 MB at 12 MP)
 _BLURHASH_SIZE = 32  # BlurHash only needs a few colours: encode a tiny copy
 
@@ -225,7 +230,7 @@ def render_renditions(data: bytes) -> RenderResult:
 
 def _decode(data: bytes, fmt: str) -> tuple[Image.Image, tuple[int, int], tuple | None]:
     """The first frame, loaded, and its full stored size. A JPEG is decoded at the smallest
-    draft scale (1/2, 1/4, 1/8) that still serves every rendition; then the region of the
+    scale (1/8, 1/4, 3/8, 1/2) that still serves every rendition; then the region of the
     result matching the full image is returned too (the scaled size is rounded up)."""
     if fmt == "heic":
         return _decode_heic(data)
@@ -235,9 +240,7 @@ def _decode(data: bytes, fmt: str) -> tuple[Image.Image, tuple[int, int], tuple 
         img = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[fmt]])
         stored_size = img.size
         _check_dimensions(*stored_size)  # from the header: no pixel is decoded yet
-        box = None
-        if fmt == "jpeg" and (drafted := img.draft("RGB", _working_size(*stored_size))):
-            box = drafted[1]
+        box = _draft_jpeg(img, _working_size(*stored_size)) if fmt == "jpeg" else None
         img.load()  # verify() passes a truncated JPEG; only a full load catches it
     except Image.DecompressionBombError as exc:  # not an OSError
         raise ImageRejected(
@@ -246,6 +249,33 @@ def _decode(data: bytes, fmt: str) -> tuple[Image.Image, tuple[int, int], tuple 
     except _DECODE_ERRORS as exc:
         raise ImageRejected(_DAMAGED) from exc
     return img, stored_size, box
+
+
+def _draft_jpeg(img: Image.Image, target: tuple[int, int]) -> tuple | None:
+    """Set a JPEG's decoder to the smallest DCT scale that still gives at least target, and
+    return the region of the scaled image matching the full one (its size is rounded up);
+    None, and the JPEG decodes at full size, when no scale does.
+
+    Pillow's draft() offers 1/2, 1/4 and 1/8. libjpeg-turbo also scales by 3/8 (its IDCT
+    gives 3 pixels for every 8), which is what a 12 MP photo needs for 1080 px: 1512 wide
+    rather than 2016, so the first resize has 44 % fewer pixels to read. Pillow's decoder
+    asks libjpeg for 1/N and libjpeg takes the smallest M/8 at least that (N = 3 gives
+    3/8), so this sets up what draft() would, with that N: the tile, the size and the
+    decoder's scale (Pillow's own attributes; tests/media pins the result)."""
+    if len(img.tile) != 1 or img.decoderconfig:  # as draft(): one tile, not yet drafted
+        return None
+    width, height = img.size
+    for n in _JPEG_SCALES:
+        eighths = -(-8 // n)
+        if width * eighths // 8 >= target[0] and height * eighths // 8 >= target[1]:
+            break
+    else:
+        return None
+    size = (-(-width * eighths // 8), -(-height * eighths // 8))  # libjpeg rounds up
+    img.tile = [img.tile[0]._replace(extents=(0, 0, *size))]
+    img._size = size
+    img.decoderconfig = (n, 0)
+    return (0, 0, width * eighths / 8, height * eighths / 8)
 
 
 def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | None]:
@@ -391,6 +421,8 @@ def _renditions(work: Image.Image, width: int, height: int):
             previous = chain[-1]
             if previous.size == size:
                 img = previous
+            elif previous.size == (2 * size[0], 2 * size[1]):
+                img = previous.reduce(2)  # an exact half: 2x2 averages, sharper than Hamming
             else:
                 img = previous.resize(size, _FILTER, reducing_gap=_REDUCING_GAP)
             chain.append(img)

@@ -293,7 +293,19 @@ def test_a_long_strip_within_the_limit_keeps_a_sharp_thumbnail():
     assert sum(1 for value in row if 25 < value < 230) <= 1
 
 
-def test_jpegs_decode_at_reduced_scale(monkeypatch):
+@pytest.mark.parametrize(
+    "size,decoded_size",
+    [
+        ((2400, 1800), (1200, 900)),  # 1/2 still covers the 1080 px large one
+        ((3200, 2400), (1200, 900)),  # 3/8
+        ((4032, 3024), (1512, 1134)),  # 3/8: a 12 MP photo
+        ((4400, 3300), (1100, 825)),  # 1/4
+        ((2000, 1500), (2000, 1500)),  # 1/2 would be too small: full size
+    ],
+)
+def test_jpegs_decode_at_the_smallest_scale_that_covers_the_renditions(
+    monkeypatch, size, decoded_size
+):
     decoded = []
     load = ImageFile.ImageFile.load
 
@@ -303,9 +315,30 @@ def test_jpegs_decode_at_reduced_scale(monkeypatch):
         return result
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
-    result = render_renditions(encode(Image.new("RGB", (2400, 1800), "teal"), "JPEG"))
-    assert set(decoded) == {(1200, 900)}  # 1/2 scale still covers the 1080 px large one
-    assert (result.renditions["large"].width, result.renditions["large"].height) == (1080, 810)
+    result = render_renditions(encode(Image.new("RGB", size, "teal"), "JPEG"))
+    assert set(decoded) == {decoded_size}
+    large = result.renditions["large"]
+    assert (large.width, large.height) == expected_fit(*size, 1080)
+    assert close(centre_colour(large.jpeg), (0, 128, 128))
+
+
+def test_an_exact_half_is_made_by_averaging_2x2(monkeypatch):
+    """640x480 -> 320x240 (a 4:3 photo's medium and small): each small pixel is the mean of
+    four medium ones, cheaper than a filter and sharper; other steps are filtered."""
+    reduced = []
+    reduce = Image.Image.reduce
+
+    def spy(self, factor, box=None):
+        reduced.append((self.size, factor))
+        return reduce(self, factor, box)
+
+    monkeypatch.setattr(Image.Image, "reduce", spy)
+    result = render_renditions(encode(Image.new("RGB", (1280, 960), "teal"), "PNG"))
+    assert reduced == [((640, 480), 2)]
+    assert (result.renditions["small"].width, result.renditions["small"].height) == (320, 240)
+    reduced.clear()
+    render_renditions(encode(Image.new("RGB", (1280, 850), "teal"), "PNG"))  # 640x425
+    assert reduced == []  # 320x212 is not an exact half: filtered
 
 
 def test_blurhash_describes_the_image():
@@ -549,9 +582,19 @@ def test_files_over_10_mb_are_refused_before_anything_else():
 # --- reduced decoding: JPEG draft, HEIC strips --------------------------------------------
 
 
-def test_draft_decoded_jpeg_keeps_exact_sizes_and_orientation(monkeypatch):
-    """A JPEG decoded at 1/2 scale, with an odd size and stored on its side (EXIF 6): every
-    rendition has the exact size of the upright photo's fit, and the picture is upright."""
+@pytest.mark.parametrize(
+    "upright_size,decoded_size",
+    [
+        ((2403, 1601), (801, 1202)),  # stored 1601 x 2403, decoded at 1/2 (rounded up)
+        ((3203, 2403), (902, 1202)),  # stored 2403 x 3203, decoded at 3/8 (rounded up)
+    ],
+)
+def test_draft_decoded_jpeg_keeps_exact_sizes_and_orientation(
+    monkeypatch, upright_size, decoded_size
+):
+    """A JPEG decoded at reduced scale, with an odd size and stored on its side (EXIF 6):
+    every rendition has the exact size of the upright photo's fit, and the picture is
+    upright."""
     decoded = []
     load = ImageFile.ImageFile.load
 
@@ -561,18 +604,19 @@ def test_draft_decoded_jpeg_keeps_exact_sizes_and_orientation(monkeypatch):
         return result
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
-    upright = Image.new("RGB", (2403, 1601), (0, 0, 255))
-    upright.paste((255, 0, 0), (0, 0, 1201, 800))  # a red top-left quarter
+    width, height = upright_size
+    upright = Image.new("RGB", upright_size, (0, 0, 255))
+    upright.paste((255, 0, 0), (0, 0, width // 2, height // 2))  # a red top-left quarter
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6
     result = render_renditions(
         encode(upright.transpose(Image.Transpose.ROTATE_90), "JPEG", exif=exif, quality=95)
     )
-    assert set(decoded) == {(801, 1202)}  # stored 1601 x 2403, decoded at 1/2 (rounded up)
-    assert (result.width, result.height) == (2403, 1601)
+    assert set(decoded) == {decoded_size}
+    assert (result.width, result.height) == upright_size
     for name, box in FITTED.items():
         rendition = result.renditions[name]
-        assert (rendition.width, rendition.height) == expected_fit(2403, 1601, box)
+        assert (rendition.width, rendition.height) == expected_fit(width, height, box)
         img = decode(rendition.jpeg)
         w, h = img.size
         assert close(img.getpixel((w // 4, h // 4)), (255, 0, 0), tolerance=40)  # top left
