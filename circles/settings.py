@@ -368,7 +368,7 @@ else:
     }
 STORAGES = {
     "default": _media_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "circles.staticfiles.StaticStorage"},  # URLs worked out once
 }
 
 # --- Security ---------------------------------------------------------------------------
