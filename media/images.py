@@ -48,6 +48,8 @@ import blurhash
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms
 
+from media import heif
+
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 # blurhash-python reads pixels with Image.getdata(), deprecated in Pillow 12.1.
@@ -249,9 +251,31 @@ def _decode(data: bytes, fmt: str) -> tuple[Image.Image, tuple[int, int], tuple 
 
 
 def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | None]:
-    """The primary image of a HEIC/HEIF, upright (libheif applies the file's rotation and
-    mirroring; its EXIF orientation is ignored, as HEIF requires), flattened and reduced by
+    """The primary image of a HEIC/HEIF, upright (the file's rotation and mirroring are
+    applied; its EXIF orientation is ignored, as HEIF requires), flattened and reduced by
     the largest power of two that still serves every rendition, with its profile in info.
+
+    What phones write (one HEVC image or a grid of them, 8-bit, BT.601 colours, no alpha)
+    is decoded with FFmpeg (media.heif), faster and reduced before the conversion to RGB;
+    anything else, and whatever FFmpeg refuses, with libheif. pillow-heif's DECODE_THREADS
+    is the thread count of both."""
+    layout = heif.read_layout(data)
+    if layout is not None:
+        stored_size = layout.upright_size
+        _check_dimensions(*stored_size)  # from the header: no pixel is decoded yet
+        factor = _reduction(stored_size, _working_size(*stored_size))
+        reduced = heif.decode(layout, factor, pillow_heif.options.DECODE_THREADS)
+        if reduced is not None:
+            if layout.icc_profile:
+                reduced.info["icc_profile"] = layout.icc_profile
+            width, height = stored_size
+            box = None if factor == 1 else (0, 0, width / factor, height / factor)
+            return reduced, stored_size, box
+    return _decode_heic_with_libheif(data)
+
+
+def _decode_heic_with_libheif(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | None]:
+    """_decode_heic() through pillow-heif: libheif applies the rotation and mirroring.
 
     libheif has no reduced-size decode: it hands over the whole frame as RGB(A) bytes. They
     are read a strip at a time, so the full-size frame is never copied into Pillow (48 MB

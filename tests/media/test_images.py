@@ -601,7 +601,7 @@ def test_heic_is_reduced_strip_by_strip_exactly_as_the_whole_frame(monkeypatch):
         return frombuffer(mode, size, *args)
 
     monkeypatch.setattr(Image, "frombuffer", spy)
-    reduced, stored_size, box = images._decode_heic(noisy_heic())
+    reduced, stored_size, box = images._decode_heic_with_libheif(noisy_heic())
     assert stored_size == (2201, 1651)
     assert box == (0, 0, 1100.5, 825.5)
     # never the full frame in Pillow: strips of at most _HEIF_STRIP_ROWS rows
