@@ -75,10 +75,17 @@ def read_layout(data: bytes) -> Layout | None:
         return None
 
 
-def decode(layout: Layout, factor: int, threads: int = 1) -> Image.Image | None:
-    """The image in RGB, reduced by factor (1, 2, 4 or 8; sizes rounded up, as reduce()
-    does) and upright; None when the bitstream holds something this module does not
-    handle, or that FFmpeg refuses (libheif then decides whether the file is damaged)."""
+def decode(
+    layout: Layout, factor: int, threads: int = 1, size: tuple[int, int] | None = None
+) -> Image.Image | None:
+    """The image in RGB and upright: reduced by factor (1, 2, 4 or 8; sizes rounded up, as
+    reduce() does), then resized to size if given (upright; Hamming, as the pipeline's
+    first step). None when the bitstream holds something this module does not handle, or
+    that FFmpeg refuses (libheif then decides whether the file is damaged).
+
+    The resize is done on the Y, Cb and Cr planes, before the conversion to RGB (an affine
+    map, so the order changes nothing but rounding): the chroma planes are smaller, and only
+    the resized image is converted."""
     step = max(2, factor)  # a grid's reduced tiles, and their chroma, must line up
     if len(layout.tiles) > 1 and (layout.tile_width % step or layout.tile_height % step):
         return None
@@ -86,7 +93,15 @@ def decode(layout: Layout, factor: int, threads: int = 1) -> Image.Image | None:
     if decoded is None:
         return None
     planes, full_range = decoded
-    if factor == 1:  # the chroma planes are half size: repeated, as libheif does
+    if size is not None:
+        stored = size[::-1] if layout.rotation % 2 else size
+        box = (0, 0, layout.width / factor, layout.height / factor)  # without the rounding
+        chroma = box if factor > 1 else (0, 0, layout.width / 2, layout.height / 2)
+        planes = [
+            plane.resize(stored, Image.Resampling.HAMMING, box=chroma if i else box)
+            for i, plane in enumerate(planes)
+        ]
+    elif factor == 1:  # the chroma planes are half size: repeated, as libheif does
         planes[1:] = [
             plane.resize(planes[0].size, Image.Resampling.NEAREST) for plane in planes[1:]
         ]

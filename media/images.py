@@ -256,21 +256,20 @@ def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | Non
     the largest power of two that still serves every rendition, with its profile in info.
 
     What phones write (one HEVC image or a grid of them, 8-bit, BT.601 colours, no alpha)
-    is decoded with FFmpeg (media.heif), faster and reduced before the conversion to RGB;
-    anything else, and whatever FFmpeg refuses, with libheif. pillow-heif's DECODE_THREADS
-    is the thread count of both."""
+    is decoded with FFmpeg (media.heif), faster, and comes back at the working size (made
+    from its YCbCr planes); anything else, and whatever FFmpeg refuses, with libheif.
+    pillow-heif's DECODE_THREADS is the thread count of both."""
     layout = heif.read_layout(data)
     if layout is not None:
         stored_size = layout.upright_size
         _check_dimensions(*stored_size)  # from the header: no pixel is decoded yet
-        factor = _reduction(stored_size, _working_size(*stored_size))
-        reduced = heif.decode(layout, factor, pillow_heif.options.DECODE_THREADS)
-        if reduced is not None:
+        work_size = _working_size(*stored_size)
+        factor = _reduction(stored_size, work_size)
+        img = heif.decode(layout, factor, pillow_heif.options.DECODE_THREADS, work_size)
+        if img is not None:  # already the working size: render_renditions() keeps it
             if layout.icc_profile:
-                reduced.info["icc_profile"] = layout.icc_profile
-            width, height = stored_size
-            box = None if factor == 1 else (0, 0, width / factor, height / factor)
-            return reduced, stored_size, box
+                img.info["icc_profile"] = layout.icc_profile
+            return img, stored_size, None
     return _decode_heic_with_libheif(data)
 
 
