@@ -18,6 +18,7 @@ caller decodes that with libheif, which also gives the reasons for refusing dama
 Public surface:
     Layout                                    the primary image as read from the boxes
     read_layout(data) -> Layout | None        None: not a case handled here
+    preload()                                 load FFmpeg (PyAV) now, not at the first decode
     decode(layout, factor, threads) -> Image  RGB, reduced by factor, upright
 """
 
@@ -57,7 +58,7 @@ class Layout:
     tile_width: int
     tile_height: int
     config: bytes  # the HEVC decoder configuration (hvcC) shared by every tile
-    tiles: list[bytes]  # the coded tiles, row by row
+    tiles: list[bytes | memoryview]  # the coded tiles, row by row
     full_range: bool
     matrix: int | None  # from an nclx colour box; None: the bitstream says (or BT.601)
     icc_profile: bytes | None
@@ -65,6 +66,11 @@ class Layout:
     @property
     def upright_size(self) -> tuple[int, int]:
         return (self.height, self.width) if self.rotation % 2 else (self.width, self.height)
+
+
+def preload() -> None:
+    """Load FFmpeg's libraries now (a Celery worker does, before forking its pool)."""
+    import av  # noqa: F401
 
 
 def read_layout(data: bytes) -> Layout | None:
@@ -230,7 +236,9 @@ def _layout(data: bytes) -> Layout:
     _iprp(data, *children[b"iprp"], items)
     idat = children.get(b"idat")
 
-    def item_data(item: _Item) -> bytes:
+    view = memoryview(data)
+
+    def item_data(item: _Item) -> bytes | memoryview:
         parts = []
         for method, offset, length in item.extents:
             base, end = (0, len(data)) if method == 0 else (idat[0], idat[1]) if idat else (0, 0)
@@ -238,8 +246,8 @@ def _layout(data: bytes) -> Layout:
                 length = end - base - offset
             if offset < 0 or length <= 0 or base + offset + length > end:
                 raise _Unsupported("item data out of bounds")
-            parts.append(data[base + offset : base + offset + length])
-        return b"".join(parts)
+            parts.append(view[base + offset : base + offset + length])
+        return parts[0] if len(parts) == 1 else b"".join(parts)  # one extent: not copied
 
     for kind, sources in refs.items():
         if kind == b"auxl":
@@ -249,7 +257,7 @@ def _layout(data: bytes) -> Layout:
                     raise _Unsupported("alpha")
     image = items[primary]
     if image.type == b"grid":
-        grid = item_data(image)
+        grid = bytes(item_data(image))
         large = grid[1] & 1
         rows, columns = grid[2] + 1, grid[3] + 1
         width, height = (

@@ -2,6 +2,10 @@
 production runs it) processing uploads of the sample 12 MP photos from the Redis broker;
 the pool process's peak resident memory (VmHWM) before the first job and after each.
 
+Each job's own peak is printed too: the peak is reset (/proc/PID/clear_refs) before each
+job, so the peak after the grid HEIC is not the single-image HEIC's before it; "so far" is
+the highest of them (what VmHWM alone would say).
+
 VmHWM counts every page the process maps, also those it shares with the main worker
 process it was forked from (Django and the apps, imported there). So each line also gives
 PSS (shared pages divided among the processes sharing them) and USS (the process's own
@@ -52,6 +56,12 @@ def _rollup_kb(pid: int) -> tuple[int, int]:
     return fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"]
 
 
+def _reset_peak(pid: int) -> None:
+    """VmHWM back to the current RSS (Linux 4.0 and later)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
 def _sizes(pid: int, pss_uss: tuple[int, int]) -> str:
     return (
         f"{_peak_kb(pid) / 1024:.0f} MB peak RSS;"
@@ -90,7 +100,9 @@ def run(bench: Bench) -> list[Result]:
         time.sleep(2)  # let the pool process finish starting
         child = pool[0]
         print(f"worker: pool process at rest: {_sizes(child, _rollup_kb(child))}")
+        so_far = _peak_kb(child)
         for name in PHOTOS:
+            _reset_peak(child)
             path = Path(PHOTOS_DIR) / name
             data = (path if path.exists() else _grid_photo()).read_bytes()
             post, _ = services.post_create(author=user, files=[SimpleUploadedFile(name, data)])
@@ -105,7 +117,11 @@ def run(bench: Bench) -> list[Result]:
                     highest = (max(highest[0], pss_uss[0]), max(highest[1], pss_uss[1]))
                     time.sleep(0.01)
             state = Image.objects.get(pk=image.pk).state
-            print(f"worker: after {name} ({state}): {_sizes(child, highest)} at most")
+            so_far = max(so_far, _peak_kb(child))
+            print(
+                f"worker: {name} ({state}): {_sizes(child, highest)} at most;"
+                f" peak RSS so far {so_far / 1024:.0f} MB"
+            )
             services.post_delete(post=post, actor=user)
     finally:
         stop_process(worker, timeout=20)
