@@ -1,25 +1,26 @@
-"""The primary image of a HEIC decoded with FFmpeg's HEVC decoder (PyAV), reduced on the way.
+"""The primary image of a HEIC decoded with FFmpeg's HEVC decoder (PyAV), made small on the
+way: faster than libde265 (libheif's decoder, under pillow-heif), and the full-size RGB
+frame never exists.
 
-FFmpeg decodes HEVC ~1.7x faster than libde265 (libheif's decoder, under pillow-heif), and
-its decoded frames are YCbCr 4:2:0: reducing the luma plane by the same power of two as
-JPEG draft decoding (the chroma planes are already half size) before converting to RGB
-means the full-size RGB frame never exists, and a grid's 512x512 tiles (as phones store
-photos) are reduced one by one, so no full-size plane exists either.
+FFmpeg's frames are YCbCr 4:2:0. Each one (a grid's 512x512 tiles, as phones store
+photos, one by one) has its luma plane reduced by the same power of two as JPEG draft
+decoding (the chroma planes are already half size); the three planes are then resized to
+the working size and only that is converted to RGB, so a grid never has a full-size plane.
 
 PyAV does not expose FFmpeg's HEIF tile-grid layout, so this module reads the file's item
 boxes itself (ISO/IEC 23008-12: pitm, iinf, iloc, iref, iprp/ipco/ipma, idat) and hands
 each coded image to the decoder as one packet. It handles what phones and pillow-heif
 write: a primary image that is one HEVC image or a grid of them, 8-bit 4:2:0, rotated
 (irot) or not, BT.601 colours (the JPEG ones; full or limited range), with or without an
-ICC profile. decode() returns None for anything else (alpha, mirroring, a crop, 10-bit,
-other matrices, other codecs, a layout it cannot follow, boxes it cannot read), and the
-caller decodes that with libheif, which also gives the reasons for refusing damaged files.
+ICC profile. For anything else (alpha, mirroring, a crop, 10-bit, other matrices, other
+codecs, a layout it cannot follow, boxes it cannot read, a bitstream FFmpeg refuses) it
+answers None, and the caller decodes with libheif, which also refuses damaged files.
 
 Public surface:
     Layout                                    the primary image as read from the boxes
     read_layout(data) -> Layout | None        None: not a case handled here
+    decode(layout, factor, threads, size)     RGB, upright, reduced (and resized); or None
     preload()                                 load FFmpeg (PyAV) now, not at the first decode
-    decode(layout, factor, threads) -> Image  RGB, reduced by factor, upright
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ class Layout:
     full_range: bool
     matrix: int | None  # from an nclx colour box; None: the bitstream says (or BT.601)
     icc_profile: bytes | None
+
+    @property
+    def coded_pixels(self) -> int:
+        """The pixels the decoder makes: the whole tiles, beyond the image's edges too."""
+        return self.columns * self.tile_width * self.rows * self.tile_height
 
     @property
     def upright_size(self) -> tuple[int, int]:
@@ -128,7 +134,10 @@ def _decode_planes(layout: Layout, factor: int, threads: int):
 
     codec = av.CodecContext.create("hevc", "r")
     codec.extradata = layout.config
-    codec.options = {"err_detect": "explode"}  # a damaged tile fails, it is not concealed
+    codec.options = {
+        "err_detect": "explode",  # a damaged tile fails, it is not concealed
+        "max_pixels": str(_coded(layout.tile_width) * _coded(layout.tile_height)),
+    }
     codec.thread_count = threads
     codec.thread_type = "FRAME" if len(layout.tiles) > 1 else "SLICE"  # tiles in parallel
     luma = (-(-layout.width // factor), -(-layout.height // factor))
@@ -149,6 +158,12 @@ def _decode_planes(layout: Layout, factor: int, threads: int):
     except av.error.FFmpegError:
         return None
     return (planes, colours[1]) if done == len(layout.tiles) else None
+
+
+def _coded(side: int) -> int:
+    """A stated side rounded up to whole 64-pixel blocks: frames may not be larger (HEVC
+    codes whole blocks of 8 to 64 and crops the rest, so the stated size is not enough)."""
+    return -(-side // 64) * 64
 
 
 def _frames(codec, layout: Layout):

@@ -260,7 +260,7 @@ def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | Non
     from its YCbCr planes); anything else, and whatever FFmpeg refuses, with libheif.
     pillow-heif's DECODE_THREADS is the thread count of both."""
     layout = heif.read_layout(data)
-    if layout is not None:
+    if layout is not None and layout.coded_pixels <= MAX_PIXELS:
         stored_size = layout.upright_size
         _check_dimensions(*stored_size)  # from the header: no pixel is decoded yet
         work_size = _working_size(*stored_size)

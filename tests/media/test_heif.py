@@ -5,6 +5,7 @@ the same picture (the decoders differ in rounding and chroma upsampling by a few
 the same size and orientation, and leave to libheif every file it does not handle.
 """
 
+import dataclasses
 import functools
 import io
 import random
@@ -160,3 +161,22 @@ def test_size_is_checked_before_ffmpeg_decodes(monkeypatch):
 def test_truncated_grid_is_left_to_libheif():
     data = grid_heic()
     assert heif.read_layout(data[: len(data) * 2 // 3]) is None  # tiles past the end
+
+
+def test_tiles_larger_than_stated_are_not_decoded():
+    """FFmpeg may not make frames larger than the boxes say (a decompression bomb whose
+    header passed the size check): the decoder refuses them."""
+    layout = heif.read_layout(grid_heic())
+    stated = dataclasses.replace(layout, tile_width=128, tile_height=128, columns=20, rows=16)
+    assert heif.decode(stated, 2) is None
+
+
+def test_coded_pixels_over_the_limit_go_to_libheif(monkeypatch):
+    """Tiles past the image's edges count too: 2300x1700 is coded as 2560x2048."""
+    decoded = []
+    real = images._decode_heic_with_libheif
+    monkeypatch.setattr(images, "_decode_heic_with_libheif", lambda d: decoded.append(d) or real(d))
+    monkeypatch.setattr(images, "MAX_PIXELS", 2300 * 1700 + 1)
+    assert heif.read_layout(grid_heic()).coded_pixels == 2560 * 2048
+    render_renditions(grid_heic())
+    assert decoded == [grid_heic()]
