@@ -19,6 +19,7 @@ answers None, and the caller decodes with libheif, which also refuses damaged fi
 Public surface:
     Layout                                    the primary image as read from the boxes
     read_layout(data) -> Layout | None        None: not a case handled here
+    Truncated                                 raised by read_layout: the file is cut short
     decode(layout, factor, threads, size)     RGB, upright, reduced (and resized); or None
     preload()                                 load FFmpeg (PyAV) now, not at the first decode
 """
@@ -36,6 +37,10 @@ _ALPHA_URNS = (b"urn:mpeg:hevc:2015:auxid:1", b"urn:mpeg:mpegB:cicp:systems:auxi
 # Properties this reader understands; an essential property not among them means no.
 _KNOWN = {b"hvcC", b"ispe", b"irot", b"colr", b"pixi"}
 _MAX_TILES = 64 * 64
+
+
+class Truncated(Exception):
+    """The file ends before its primary image's data does: an upload cut short."""
 
 
 class _Unsupported(Exception):
@@ -80,7 +85,9 @@ def preload() -> None:
 
 
 def read_layout(data: bytes) -> Layout | None:
-    """The primary image's layout, or None when this module does not handle the file."""
+    """The primary image's layout, or None when this module does not handle the file.
+    Raises Truncated when the file ends before the image's data (libheif would decode the
+    tiles there are and leave the rest blank)."""
     try:
         return _layout(data)
     except (_Unsupported, struct.error, IndexError, KeyError, ValueError):
@@ -259,6 +266,8 @@ def _layout(data: bytes) -> Layout:
             base, end = (0, len(data)) if method == 0 else (idat[0], idat[1]) if idat else (0, 0)
             if length == 0:
                 length = end - base - offset
+            if method == 0 and length > 0 and base + offset + length > end:
+                raise Truncated  # the file ends before the image's data does
             if offset < 0 or length <= 0 or base + offset + length > end:
                 raise _Unsupported("item data out of bounds")
             parts.append(view[base + offset : base + offset + length])

@@ -25,9 +25,9 @@ Decisions:
   rendition is still 1080x54 and the thumbnail a crop of the middle.
 - Memory: dimensions are checked from the header before any pixel is decoded, so a decoded
   image holds at most 40 MP (160 MB at 4 bytes a pixel). JPEGs decode at reduced scale;
-  libheif cannot, so a HEIC's decoded frame is read into Pillow a strip at a time and
-  reduced on the way (rendering a 12 MP JPEG adds ~25 MB to a process, a 12 MP HEIC
-  ~60-80 MB, nearly all of it libheif's own decoding).
+  HEICs as phones write them are decoded by FFmpeg (media.heif) tile by tile, each reduced
+  as it comes; other HEICs by libheif, whose whole frame is read into Pillow a strip at a
+  time and reduced on the way (README, "Image pipeline and HEIC", has the figures).
 - Speed: decode once (JPEG draft mode; HEIC reduced by a power of two, the same choice),
   one short-filter (Hamming) resize to a working size, then each rendition from the
   previous one, Hamming too; a rendition equal to the one before is encoded once.
@@ -259,7 +259,10 @@ def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | Non
     is decoded with FFmpeg (media.heif), faster, and comes back at the working size (made
     from its YCbCr planes); anything else, and whatever FFmpeg refuses, with libheif.
     pillow-heif's DECODE_THREADS is the thread count of both."""
-    layout = heif.read_layout(data)
+    try:
+        layout = heif.read_layout(data)
+    except heif.Truncated as exc:
+        raise ImageRejected(_DAMAGED) from exc
     if layout is not None and layout.coded_pixels <= MAX_PIXELS:
         stored_size = layout.upright_size
         _check_dimensions(*stored_size)  # from the header: no pixel is decoded yet

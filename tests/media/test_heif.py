@@ -158,9 +158,15 @@ def test_size_is_checked_before_ffmpeg_decodes(monkeypatch):
     assert "megapixels" in caught.value.reason
 
 
-def test_truncated_grid_is_left_to_libheif():
+def test_truncated_grid_is_refused():
+    """libheif decodes the tiles there are and leaves the rest blank (green): refused
+    before it is asked."""
     data = grid_heic()
-    assert heif.read_layout(data[: len(data) * 2 // 3]) is None  # tiles past the end
+    with pytest.raises(heif.Truncated):
+        heif.read_layout(data[: len(data) * 2 // 3])
+    with pytest.raises(ImageRejected) as caught:
+        render_renditions(data[: len(data) * 2 // 3])
+    assert "damaged or incomplete" in caught.value.reason
 
 
 def test_tiles_larger_than_stated_are_not_decoded():
