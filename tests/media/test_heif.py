@@ -8,7 +8,10 @@ the same size and orientation, and leave to libheif every file it does not handl
 import dataclasses
 import functools
 import io
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pillow_heif
@@ -186,3 +189,27 @@ def test_coded_pixels_over_the_limit_go_to_libheif(monkeypatch):
     assert heif.read_layout(grid_heic()).coded_pixels == 2560 * 2048
     render_renditions(grid_heic())
     assert decoded == [grid_heic()]
+
+
+# A fresh interpreter: whether FFmpeg's libraries are loaded is per process.
+LOADED_AT_WORKER_INIT = """
+import sys
+import django
+django.setup()
+from celery import signals
+import media.tasks
+before = "av" in sys.modules
+signals.worker_init.send(sender=None)
+print(before, "av" in sys.modules)
+"""
+
+
+def test_the_main_worker_process_loads_ffmpeg_before_forking():
+    """Loaded lazily everywhere (web processes never decode a HEIC), but by the Celery main
+    process at worker_init, so that its pool processes share the libraries' pages."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_AT_WORKER_INIT],
+        capture_output=True, text=True, timeout=60, check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "circles.settings"},
+    )  # fmt: skip
+    assert done.stdout.split() == ["False", "True"]
