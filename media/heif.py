@@ -20,7 +20,7 @@ Public surface:
     Layout                                    the primary image as read from the boxes
     read_layout(data) -> Layout | None        None: not a case handled here
     Truncated                                 raised by read_layout: the file is cut short
-    decode(layout, factor, threads, size)     RGB, upright, reduced (and resized); or None
+    decode(layout, factor, size)              RGB, upright, reduced (and resized); or None
     preload()                                 load FFmpeg (PyAV) now, not at the first decode
 """
 
@@ -94,9 +94,7 @@ def read_layout(data: bytes) -> Layout | None:
         return None
 
 
-def decode(
-    layout: Layout, factor: int, threads: int = 1, size: tuple[int, int] | None = None
-) -> Image.Image | None:
+def decode(layout: Layout, factor: int, size: tuple[int, int] | None = None) -> Image.Image | None:
     """The image in RGB and upright: reduced by factor (1, 2, 4 or 8; sizes rounded up, as
     reduce() does), then resized to size if given (upright; Hamming, as the pipeline's
     first step). None when the bitstream holds something this module does not handle, or
@@ -108,7 +106,7 @@ def decode(
     step = max(2, factor)  # a grid's reduced tiles, and their chroma, must line up
     if len(layout.tiles) > 1 and (layout.tile_width % step or layout.tile_height % step):
         return None
-    decoded = _decode_planes(layout, factor, threads)  # the decoder's buffers freed on return
+    decoded = _decode_planes(layout, factor)  # the decoder's buffers are freed on return
     if decoded is None:
         return None
     planes, full_range = decoded
@@ -134,7 +132,7 @@ def decode(
     return img
 
 
-def _decode_planes(layout: Layout, factor: int, threads: int):
+def _decode_planes(layout: Layout, factor: int):
     """The Y, Cb and Cr planes, each tile reduced as it comes out of the decoder, and
     whether they are full range; None as for decode()."""
     import av  # FFmpeg's libraries are loaded by the first HEIC a process decodes
@@ -145,8 +143,7 @@ def _decode_planes(layout: Layout, factor: int, threads: int):
         "err_detect": "explode",  # a damaged tile fails, it is not concealed
         "max_pixels": str(_coded(layout.tile_width) * _coded(layout.tile_height)),
     }
-    codec.thread_count = threads
-    codec.thread_type = "FRAME" if len(layout.tiles) > 1 else "SLICE"  # tiles in parallel
+    codec.thread_count = 1  # FFmpeg's frame threads never overlapped tiles here (README)
     luma = (-(-layout.width // factor), -(-layout.height // factor))
     chroma = luma if factor > 1 else (-(-layout.width // 2), -(-layout.height // 2))
     planes = [Image.new("L", luma), Image.new("L", chroma), Image.new("L", chroma)]
@@ -178,7 +175,7 @@ def _frames(codec, layout: Layout):
 
     for tile in layout.tiles:
         yield from codec.decode(av.Packet(tile))
-    yield from codec.decode(None)  # the frames still in the decoder's threads
+    yield from codec.decode(None)  # any frame the decoder still holds
 
 
 _TURNS = {

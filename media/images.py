@@ -257,8 +257,8 @@ def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | Non
 
     What phones write (one HEVC image or a grid of them, 8-bit, BT.601 colours, no alpha)
     is decoded with FFmpeg (media.heif), faster, and comes back at the working size (made
-    from its YCbCr planes); anything else, and whatever FFmpeg refuses, with libheif.
-    pillow-heif's DECODE_THREADS is the thread count of both."""
+    from its YCbCr planes); anything else, and whatever FFmpeg refuses, with libheif
+    (on pillow-heif's DECODE_THREADS)."""
     try:
         layout = heif.read_layout(data)
     except heif.Truncated as exc:
@@ -268,7 +268,7 @@ def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | Non
         _check_dimensions(*stored_size)  # from the header: no pixel is decoded yet
         work_size = _working_size(*stored_size)
         factor = _reduction(stored_size, work_size)
-        img = heif.decode(layout, factor, pillow_heif.options.DECODE_THREADS, work_size)
+        img = heif.decode(layout, factor, work_size)
         if img is not None:  # already the working size: render_renditions() keeps it
             if layout.icc_profile:
                 img.info["icc_profile"] = layout.icc_profile
