@@ -24,10 +24,11 @@ Decisions:
 - Aspect ratio: refused beyond 20:1 (long side to short side); at 20:1 the large
   rendition is still 1080x54 and the thumbnail a crop of the middle.
 - Memory: dimensions are checked from the header before any pixel is decoded, so a decoded
-  image holds at most 40 MP (160 MB at 4 bytes a pixel). JPEGs decode at reduced scale;
-  HEICs as phones write them are decoded by FFmpeg (media.heif) tile by tile, each reduced
-  as it comes; other HEICs by libheif, whose whole frame is read into Pillow a strip at a
-  time and reduced on the way (README, "Image pipeline and HEIC", has the figures).
+  image holds at most 40 MP (160 MB at 4 bytes a pixel). JPEGs decode at reduced scale.
+  HEICs as phones write them are decoded by FFmpeg (media.heif) a tile at a time, each
+  reduced as it comes (a 12 MP grid adds ~40 MB to a process, a 12 MP JPEG ~25); other
+  HEICs by libheif, whose frame is read into Pillow a strip at a time (a 12 MP HEIC adds
+  ~60-80 MB, nearly all of it libheif's own decoding).
 - Speed: decode once (JPEG draft mode; HEIC reduced by a power of two, the same choice),
   one short-filter (Hamming) resize to a working size, then each rendition from the
   previous one, Hamming too; a rendition equal to the one before is encoded once.
