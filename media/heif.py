@@ -143,7 +143,7 @@ def _decode_planes(layout: Layout, factor: int):
         "err_detect": "explode",  # a damaged tile fails, it is not concealed
         "max_pixels": str(_coded(layout.tile_width) * _coded(layout.tile_height)),
     }
-    codec.thread_count = 1  # FFmpeg's frame threads never overlapped tiles here (README)
+    codec.thread_count = 1  # frame threads across tiles gained little, and cost memory (README)
     luma = (-(-layout.width // factor), -(-layout.height // factor))
     chroma = luma if factor > 1 else (-(-layout.width // 2), -(-layout.height // 2))
     planes = [Image.new("L", luma), Image.new("L", chroma), Image.new("L", chroma)]
