@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import environ
-from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -334,6 +333,8 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 if S3_BUCKET:
+    from botocore.config import Config as BotoConfig  # botocore only when S3 is used
+
     _media_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {

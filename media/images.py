@@ -24,9 +24,10 @@ Decisions:
 - Aspect ratio: refused beyond 20:1 (long side to short side); at 20:1 the large
   rendition is still 1080x54 and the thumbnail a crop of the middle.
 - Memory: dimensions are checked from the header before any pixel is decoded, so a decoded
-  image holds at most 40 MP (160 MB at 4 bytes a pixel). JPEGs decode at reduced scale;
-  libheif cannot, so a HEIC's decoded frame is read into Pillow a strip at a time and
-  reduced on the way (rendering a 12 MP JPEG adds ~25 MB to a process, a 12 MP HEIC
+  image holds at most 40 MP (160 MB at 4 bytes a pixel). JPEGs decode at reduced scale.
+  HEICs as phones write them are decoded by FFmpeg (media.heif) a tile at a time, each
+  reduced as it comes (a 12 MP grid adds ~40 MB to a process, a 12 MP JPEG ~25); other
+  HEICs by libheif, whose frame is read into Pillow a strip at a time (a 12 MP HEIC adds
   ~60-80 MB, nearly all of it libheif's own decoding).
 - Speed: decode once (a JPEG at the smallest DCT scale that serves every rendition: 1/8,
   1/4, 3/8 or 1/2; a HEIC reduced by a power of two), one short-filter (Hamming) resize to
@@ -49,6 +50,8 @@ from dataclasses import dataclass
 import blurhash
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms
+
+from media import heif
 
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
@@ -279,9 +282,33 @@ def _draft_jpeg(img: Image.Image, target: tuple[int, int]) -> tuple | None:
 
 
 def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | None]:
-    """The primary image of a HEIC/HEIF, upright (libheif applies the file's rotation and
-    mirroring; its EXIF orientation is ignored, as HEIF requires), flattened and reduced by
+    """The primary image of a HEIC/HEIF, upright (the file's rotation and mirroring are
+    applied; its EXIF orientation is ignored, as HEIF requires), flattened and reduced by
     the largest power of two that still serves every rendition, with its profile in info.
+
+    What phones write (one HEVC image or a grid of them, 8-bit, BT.601 colours, no alpha)
+    is decoded with FFmpeg (media.heif), faster, and comes back at the working size (made
+    from its YCbCr planes); anything else, and whatever FFmpeg refuses, with libheif
+    (on pillow-heif's DECODE_THREADS)."""
+    try:
+        layout = heif.read_layout(data)
+    except heif.Truncated as exc:
+        raise ImageRejected(_DAMAGED) from exc
+    if layout is not None and layout.coded_pixels <= MAX_PIXELS:
+        stored_size = layout.upright_size
+        _check_dimensions(*stored_size)  # from the header: no pixel is decoded yet
+        work_size = _working_size(*stored_size)
+        factor = _reduction(stored_size, work_size)
+        img = heif.decode(layout, factor, work_size)
+        if img is not None:  # already the working size: render_renditions() keeps it
+            if layout.icc_profile:
+                img.info["icc_profile"] = layout.icc_profile
+            return img, stored_size, None
+    return _decode_heic_with_libheif(data)
+
+
+def _decode_heic_with_libheif(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | None]:
+    """_decode_heic() through pillow-heif: libheif applies the rotation and mirroring.
 
     libheif has no reduced-size decode: it hands over the whole frame as RGB(A) bytes. They
     are read a strip at a time, so the full-size frame is never copied into Pillow (48 MB
@@ -314,7 +341,7 @@ def _decode_heic(data: bytes) -> tuple[Image.Image, tuple[int, int], tuple | Non
 
 def _reduction(size: tuple[int, int], target: tuple[int, int]) -> int:
     """The largest power of two (at most 8) by which an image can be divided and still be at
-    least target: the same choice as JPEG draft decoding."""
+    least target (HEIC's reduction; JPEG decoding can also take 3/8, see _draft_jpeg)."""
     scale = min(size[0] // target[0], size[1] // target[1])
     return next(factor for factor in (8, 4, 2, 1) if scale >= factor)
 

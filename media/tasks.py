@@ -1,9 +1,16 @@
 """Celery tasks for images: take ids, call one service, retry only storage errors."""
 
-from celery import shared_task
+from celery import shared_task, signals
 
-from media import services
+from media import heif, services
 from media.storage import StorageUnavailable
+
+
+@signals.worker_init.connect
+def _load_ffmpeg_before_the_pool_forks(**kwargs):
+    """The main worker process loads FFmpeg's libraries (media.heif's HEIC decoder), so its
+    pool processes share those pages instead of each loading them after its first HEIC."""
+    heif.preload()
 
 
 @shared_task(

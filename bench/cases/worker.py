@@ -2,6 +2,16 @@
 production runs it) processing uploads of the sample 12 MP photos from the Redis broker;
 the pool process's peak resident memory (VmHWM) before the first job and after each.
 
+Each job's own peak is printed too: the peak is reset (/proc/PID/clear_refs) before each
+job, so the peak after the grid HEIC is not the single-image HEIC's before it; "so far" is
+the highest of them (what VmHWM alone would say).
+
+VmHWM counts every page the process maps, also those it shares with the main worker
+process it was forked from (Django and the apps, imported there). So each line also gives
+PSS (shared pages divided among the processes sharing them) and USS (the process's own
+pages) from /proc/PID/smaps_rollup: at rest, and the highest seen while the job ran
+(sampled every 10 ms, so a short peak can be missed).
+
 Printed as lines, not table rows (they are sizes, not latencies).
 """
 
@@ -35,6 +45,30 @@ def _peak_kb(pid: int) -> int:
     return 0
 
 
+def _rollup_kb(pid: int) -> tuple[int, int]:
+    """(PSS, USS) in kB: USS is the private pages, clean and dirty (anonymous swap aside)."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            name, _, rest = line.partition(":")
+            if rest.strip().endswith("kB"):
+                fields[name] = int(rest.split()[0])
+    return fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"]
+
+
+def _reset_peak(pid: int) -> None:
+    """VmHWM back to the current RSS (Linux 4.0 and later)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
+def _sizes(pid: int, pss_uss: tuple[int, int]) -> str:
+    return (
+        f"{_peak_kb(pid) / 1024:.0f} MB peak RSS;"
+        f" PSS {pss_uss[0] / 1024:.0f} MB, USS {pss_uss[1] / 1024:.0f} MB"
+    )
+
+
 def run(bench: Bench) -> list[Result]:
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -65,19 +99,29 @@ def run(bench: Bench) -> list[Result]:
             raise RuntimeError(f"no pool process; see {WORK_DIR / 'worker.log'}")
         time.sleep(2)  # let the pool process finish starting
         child = pool[0]
-        print(f"worker: pool process at rest: {_peak_kb(child) / 1024:.0f} MB peak RSS")
+        print(f"worker: pool process at rest: {_sizes(child, _rollup_kb(child))}")
+        so_far = _peak_kb(child)
         for name in PHOTOS:
+            _reset_peak(child)
             path = Path(PHOTOS_DIR) / name
             data = (path if path.exists() else _grid_photo()).read_bytes()
             post, _ = services.post_create(author=user, files=[SimpleUploadedFile(name, data)])
             image = post.images.get()
             deadline = time.monotonic() + TIMEOUT_S
+            highest = (0, 0)
             while Image.objects.get(pk=image.pk).state not in (ImageState.READY, ImageState.FAILED):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{name} was not processed; see {WORK_DIR / 'worker.log'}")
-                time.sleep(0.1)
+                for _ in range(10):
+                    pss_uss = _rollup_kb(child)
+                    highest = (max(highest[0], pss_uss[0]), max(highest[1], pss_uss[1]))
+                    time.sleep(0.01)
             state = Image.objects.get(pk=image.pk).state
-            print(f"worker: after {name} ({state}): {_peak_kb(child) / 1024:.0f} MB peak RSS")
+            so_far = max(so_far, _peak_kb(child))
+            print(
+                f"worker: {name} ({state}): {_sizes(child, highest)} at most;"
+                f" peak RSS so far {so_far / 1024:.0f} MB"
+            )
             services.post_delete(post=post, actor=user)
     finally:
         stop_process(worker, timeout=20)

@@ -645,7 +645,7 @@ def test_heic_is_reduced_strip_by_strip_exactly_as_the_whole_frame(monkeypatch):
         return frombuffer(mode, size, *args)
 
     monkeypatch.setattr(Image, "frombuffer", spy)
-    reduced, stored_size, box = images._decode_heic(noisy_heic())
+    reduced, stored_size, box = images._decode_heic_with_libheif(noisy_heic())
     assert stored_size == (2201, 1651)
     assert box == (0, 0, 1100.5, 825.5)
     # never the full frame in Pillow: strips of at most _HEIF_STRIP_ROWS rows
@@ -721,7 +721,7 @@ def test_heic_over_the_limit_is_refused_before_decoding(monkeypatch):
     "size,factor",
     [((4032, 3024), 2), ((8000, 6000), 4), ((8640, 4608), 8), ((2100, 1600), 1), ((600, 400), 1)],
 )
-def test_heic_reduction_is_the_power_of_two_jpeg_draft_would_pick(size, factor):
+def test_heic_reduction_is_the_largest_power_of_two_that_still_covers(size, factor):
     work = images._working_size(*size)
     assert images._reduction(size, work) == factor
     assert size[0] // factor >= work[0] and size[1] // factor >= work[1]  # still enough pixels
