@@ -14,7 +14,7 @@ import functools
 from django.template import engines
 from markupsafe import Markup
 
-from stories.selectors import TrayAuthor, TrayEntry, story_rings_for_home
+from stories.selectors import TrayAuthor, story_rings_for_home
 
 RINGS_KEPT = 20_000  # ~0.5 KB of HTML each: ≤ ~10 MB a process
 
@@ -25,14 +25,10 @@ def _ring(person: TrayAuthor, story_id, unseen: bool) -> Markup:
     return Markup(template.render({"person": person, "story_id": story_id, "unseen": unseen}))  # noqa: S704 (Jinja2 escaped it)
 
 
-def ring_html(entry: TrayEntry) -> Markup:
-    return _ring(entry.user, entry.first_unseen.pk, entry.has_unseen)
-
-
 def home_tray(*, viewer) -> dict:
     """The home page's part of the context (posts.hooks.home_sections): `story_own`, the
     viewer's own tray entry or None, and `story_rings`, the others' rings in tray order."""
     entries = story_rings_for_home(viewer=viewer)
     own = entries[0] if entries and entries[0].user.pk == viewer.pk else None
-    rings = [ring_html(entry) for entry in entries if entry is not own]
+    rings = [_ring(e.user, e.first_unseen.pk, e.has_unseen) for e in entries if e is not own]
     return {"story_own": own, "story_rings": rings}

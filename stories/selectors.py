@@ -35,11 +35,14 @@ from notifications.registry import Target as NotificationTarget
 from stories.models import Story, StoryView
 
 
+def _seen_by(viewer) -> Exists:
+    return Exists(StoryView.objects.filter(story=OuterRef("pk"), viewer=viewer))
+
+
 def stories_with_details(queryset: QuerySet, *, viewer) -> QuerySet:
     """What a story object shows viewer, in the same query: author, image, circle,
     `seen` (viewer has a view row, or it is viewer's own) and, on viewer's own stories
     only, `view_count`."""
-    seen = Exists(StoryView.objects.filter(story=OuterRef("pk"), viewer=viewer))
     views = (
         StoryView.objects.filter(story=OuterRef("pk"))
         .order_by()
@@ -48,7 +51,7 @@ def stories_with_details(queryset: QuerySet, *, viewer) -> QuerySet:
         .values("n")
     )
     return queryset.select_related("author", "image", "circle").annotate(
-        seen_row=seen,
+        seen_row=_seen_by(viewer),
         # counted only on viewer's own rows (CASE evaluates the subquery for those alone)
         own_view_count=Case(
             When(author=viewer, then=Coalesce(Subquery(views[:1]), Value(0))), default=Value(0)
@@ -310,9 +313,7 @@ _RING_COLUMNS = (
 
 
 def _with_seen(stories: QuerySet, viewer) -> QuerySet:
-    return stories.annotate(
-        seen_row=Exists(StoryView.objects.filter(story=OuterRef("pk"), viewer=viewer))
-    )
+    return stories.annotate(seen_row=_seen_by(viewer))
 
 
 @functools.cache
