@@ -85,6 +85,7 @@ async def test_embedded_defaults_migrate_seed_and_serve(bare_env, tmp_path):
         # and the home page, signed in through the form: its cards are Jinja2 templates
         home = _signed_in_page(base, "/", "alice", "circles-demo")
         assert home.count('class="card post-card"') == 10 and "data-feed-more" in home
+        assert 'class="story-ring unseen"' in home  # the demo stories' rings, on SQLite
 
         async with websockets.connect(f"ws://127.0.0.1:{port}/ws/", origin=base) as ws:
             with pytest.raises(websockets.ConnectionClosed) as closed:
