@@ -3,6 +3,7 @@ hidden, expired and unknown stories raise Http404."""
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -279,19 +280,28 @@ def _tray_author(story: TrayStory) -> TrayAuthor:
     )
 
 
+def _tray_from_rows(query: Callable[[], CompiledQuery], story_of, *, viewer) -> list[TrayEntry]:
+    """The tray from one compiled query's rows (viewer, now), arranged by _arrange, each
+    row made a story by story_of(row, viewer's id)."""
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    rows = query().run(viewer=viewer.pk, now=timezone.now())
+    rows.sort(key=lambda row: (row[1], row[0]))  # created_at, id: oldest first
+    viewer_id = viewer.pk  # once: request.user is a lazy object
+    stories = [story_of(row, viewer_id) for row in rows]
+    return _arrange(stories, viewer=viewer, user_of=_tray_author)
+
+
+def _tray_story(row, viewer_id) -> TrayStory:
+    own = row[_AUTHOR] == viewer_id
+    seen, view_count = own or row[_SEEN], row[_SEEN + 1] if own else None
+    return TrayStory(*row[:_SEEN], seen, view_count, TrayImage(*row[_SEEN + 2 :]))
+
+
 def story_rows_for_tray(*, viewer) -> list[TrayEntry]:
     """The tray as story_list_for_tray orders it, each story a TrayStory and each user a
     TrayAuthor, in one query however many people viewer follows (_tray_query)."""
-    if viewer is None or not viewer.is_authenticated:
-        return []
-    rows = _tray_query().run(viewer=viewer.pk, now=timezone.now())
-    rows.sort(key=lambda row: (row[1], row[0]))  # created_at, id: oldest first
-    viewer_id, stories = viewer.pk, []  # viewer.pk once: request.user is a lazy object
-    for row in rows:
-        own = row[_AUTHOR] == viewer_id
-        seen, view_count = own or row[_SEEN], row[_SEEN + 1] if own else None
-        stories.append(TrayStory(*row[:_SEEN], seen, view_count, TrayImage(*row[_SEEN + 2 :])))
-    return _arrange(stories, viewer=viewer, user_of=_tray_author)
+    return _tray_from_rows(_tray_query, _tray_story, viewer=viewer)
 
 
 class RingStory(NamedTuple):
@@ -327,16 +337,14 @@ def _rings_query() -> CompiledQuery:
     )
 
 
+def _ring_story(row, viewer_id) -> RingStory:
+    return RingStory(*row[:-1], row[2] == viewer_id or row[-1])  # your own count as seen
+
+
 def story_rings_for_home(*, viewer) -> list[TrayEntry]:
     """The tray as story_rows_for_tray orders it, each story a RingStory: for the home
     page, which draws a ring a person (stories.rings)."""
-    if viewer is None or not viewer.is_authenticated:
-        return []
-    rows = _rings_query().run(viewer=viewer.pk, now=timezone.now())
-    rows.sort(key=lambda row: (row[1], row[0]))  # created_at, id: oldest first
-    viewer_id = viewer.pk  # once: request.user is a lazy object
-    stories = [RingStory(*row[:-1], row[2] == viewer_id or row[-1]) for row in rows]
-    return _arrange(stories, viewer=viewer, user_of=_tray_author)
+    return _tray_from_rows(_rings_query, _ring_story, viewer=viewer)
 
 
 def story_decorate(story: Story, *, viewer) -> Story:
