@@ -1,5 +1,6 @@
-"""{% icon "house" %} (`{% load icons %}`): an icon from the Lucide sprite
-(static/vendor/lucide/icons.svg), decorative — the control around it carries the label.
+"""{% icon "house" %} (`{% load icons %}`; `icon("house")` in Jinja2 templates): an icon
+from the Lucide sprite (static/vendor/lucide/icons.svg), decorative — the control around
+it carries the label.
 
 A tag, not an include: the shell draws ~16 on every page, and an include cost ~30 µs
 each (a context pushed, the template looked up); each icon's markup is made once per

@@ -1,15 +1,17 @@
-"""Jinja2 for the few templates rendered many times a page: the feed's cards and their
-like and save buttons (templates/jinja2/posts/), and the stories tray's rings
-(templates/jinja2/stories/: ~50 on a home page). Rendering a feed card took Django's
+"""Jinja2 for the templates on the hot path: the feed's cards and their like and save
+buttons (templates/jinja2/posts/), the stories tray's rings (templates/jinja2/stories/:
+~50 on a home page), and the shell's navigation and badges drawn on every page
+(templates/jinja2/components/; in Django's engine they were ~8 % of a home page's CPU). Rendering a feed card took Django's
 template engine ~0.3 ms on the bench VM and Jinja2 ~0.1 ms, a fifth of a home page's
 time (issue 5's notes); the tray's 50 rings were a third of a page in Django's engine.
 Every other template stays Django's.
 
 - environment(): the Jinja2 engine's environment (settings.TEMPLATES), with Django's own
   filters for what those templates use, so they read and render as Django's would (but
-  for how a quote is escaped);
-- csrf_input: its context processor, the CSRF field made once per render (Django's
-  Jinja2 backend masks a new token at every use: twenty a feed page);
+  for how a quote is escaped), and `icon("bell")` (circles/icons.py);
+- csrf_input: its context processor, the CSRF field made once per request (Django's
+  Jinja2 backend masks a new token at every use: twenty a feed page, and a page renders
+  several Jinja2 templates);
 - {% jinja "posts/_like_button.html" %}: a Django template tag (`{% load jinja %}`) that
   renders a Jinja2 template in place with the current context.
 """
@@ -23,6 +25,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from jinja2 import Environment
 
+from circles.icons import icon
 from circles.links import reverse_with_id
 
 
@@ -31,7 +34,7 @@ def environment(**options) -> Environment:
     # the characters Django escapes, with &#39; and &#34; where Django writes &#x27; and
     # &quot; — and a tenth of a feed page's time less than Django's escape in finalize.
     env = Environment(**options)  # noqa: S701
-    env.globals.update(url=reverse, url_with_id=reverse_with_id, static=static)
+    env.globals.update(url=reverse, url_with_id=reverse_with_id, static=static, icon=icon)
     env.filters.update(
         naturaltime=humanize.naturaltime,  # "now", "5 minutes ago": never "0 minutes ago"
         truncatechars=defaultfilters.truncatechars,
@@ -41,7 +44,11 @@ def environment(**options) -> Environment:
 
 
 def csrf_input(request) -> dict:
-    return {"csrf_input": backend_utils.csrf_input(request)}  # made now, used as it is
+    # made once per request, used as it is (a masked token serves a whole response)
+    field = getattr(request, "_csrf_input", None)
+    if field is None:
+        field = request._csrf_input = backend_utils.csrf_input(request)
+    return {"csrf_input": field}
 
 
 register = template.Library()
