@@ -1,10 +1,8 @@
-"""Jinja2 for the templates on the hot path: the feed's cards and their like and save
+"""Jinja2 for the templates on the hot path, where Django's engine cost several times
+as much a render (README, "Performance"): the feed's cards and their like and save
 buttons (templates/jinja2/posts/), the stories tray's rings (templates/jinja2/stories/:
-~50 on a home page), and the shell's navigation and badges drawn on every page
-(templates/jinja2/components/; in Django's engine they were ~8 % of a home page's CPU). Rendering a feed card took Django's
-template engine ~0.3 ms on the bench VM and Jinja2 ~0.1 ms, a fifth of a home page's
-time (issue 5's notes); the tray's 50 rings were a third of a page in Django's engine.
-Every other template stays Django's.
+~50 on a home page), and the shell's navigation and badges, drawn on every page
+(templates/jinja2/components/). Every other template stays Django's.
 
 - environment(): the Jinja2 engine's environment (settings.TEMPLATES), with Django's own
   filters for what those templates use, so they read and render as Django's would (but

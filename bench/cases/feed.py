@@ -1,6 +1,7 @@
-"""The home feed at 10,000 people / 200,000 posts / ~150 follows each: the feed API and the
-HTML home page at a steady rate from the separate load process, against uvicorn with
-several workers on PostgreSQL and Redis; SQL queries per page; and the measurements that
+"""The home feed at 10,000 people / 200,000 posts / ~150 follows each: the feed API, the
+HTML home page and the shell's badge counts (which every page asks for once loaded), each
+at a steady rate from the separate load process, against uvicorn with several workers on
+PostgreSQL and Redis; SQL queries per page; and the measurements that
 chose the feed's design (posts/selectors/feed.py, post_list_for_feed).
 
 The dataset is `seed_demo --users 10000` + `seed_posts --posts 200000`, made on the first
@@ -35,7 +36,7 @@ import uuid
 
 from bench.harness import Bench, Result, Server, get
 
-DESCRIPTION = "feed API and home page at 100 rps for 30 s over 10k people / 200k posts"
+DESCRIPTION = "feed API, home page and badges at 100 rps for 30 s, 10k people / 200k posts"
 
 USERS = 10_000
 POSTS = 200_000
@@ -47,6 +48,7 @@ WORKERS = 4
 MODEL_SAMPLE = 300
 FANOUT_LIST = 500  # entries a fan-out list would keep per person
 FANOUT_PREFIX = "bench:fanout:"
+BADGES = "/accounts/badges/?except=activity"  # the request each page makes once loaded
 
 
 def run(bench: Bench) -> list[Result]:
@@ -60,6 +62,8 @@ def run(bench: Bench) -> list[Result]:
     random.Random(5).shuffle(order)
     api = [get("/api/v1/feed", Authorization=f"Bearer {tokens[i]}") for i in order]
     pages = [get("/", Cookie=f"sessionid={sessions[i]}") for i in order]
+    # what every page asks right after it loads (the shell's badge counts)
+    badges = [get(BADGES, Cookie=f"sessionid={sessions[i]}") for i in order]
     workers = bench.server.workers if bench.server.workers > 1 else WORKERS
     try:
         with Server(bench.server.env, workers=workers) as server:
@@ -76,6 +80,15 @@ def run(bench: Bench) -> list[Result]:
             results.append(
                 own.load(
                     "feed/page GET /", pages, rate=RATE, duration_s=DURATION_S, warmup_s=WARMUP_S
+                )
+            )
+            results.append(
+                own.load(
+                    f"feed/badges GET {BADGES}",
+                    badges,
+                    rate=RATE,
+                    duration_s=DURATION_S,
+                    warmup_s=WARMUP_S,
                 )
             )
     finally:

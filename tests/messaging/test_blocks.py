@@ -18,7 +18,7 @@ from accounts.services import (
     realtime_ticket_create,
 )
 from messaging import selectors, services
-from tests.messaging.conftest import send
+from tests.messaging.conftest import befriend, send, start
 from tests.messaging.test_live import next_frame, quiet, ready, send_frame, ws_url
 
 
@@ -187,3 +187,29 @@ def test_seen_by_counts_only_the_people_the_viewer_may_see(
     assert seen_line(user) == "Seen by everyone"  # everyone alice may see
     read(user=carol, conversation_id=circle_of_three.pk, message_id=bobs.pk)
     assert seen_line(other_user) == "Seen by everyone"
+
+
+@pytest.mark.django_db
+def test_the_badge_counts_the_conversations_the_inbox_shows_unread(
+    api_as, user, other_user, carol, circle_of_three
+):
+    """The nav's Messages badge (a query compiled once per process) agrees with the
+    inbox, person by person, across a block, a read and a member who left."""
+    befriend(carol, user)
+    send(carol, start(carol, user), "hi alice")
+    block_create(blocker=user, target=other_user)
+    send(other_user, circle_of_three, "bob's")
+    send(carol, circle_of_three, "carol's")
+
+    def inbox_unread(person) -> int:
+        items = api_as(person).get("/conversations").json()["items"]
+        return sum(1 for item in items if item["unread_count"] > 0)
+
+    expected = {user: 2, other_user: 1, carol: 0}  # alice: the direct one and carol's
+    for person, count in expected.items():
+        assert selectors.conversation_unread_total(user=person) == count == inbox_unread(person)
+
+    # bob leaves the circle: its chat is no longer his to read, nor to count
+    CircleMembership.objects.filter(circle=circle_of_three.circle, user=other_user).delete()
+    assert selectors.conversation_unread_total(user=other_user) == 0 == inbox_unread(other_user)
+    assert selectors.conversation_unread_total(user=None) == 0
