@@ -40,7 +40,7 @@ from accounts.schemas import (
     UserOut,
 )
 from circles.openapi import errors
-from circles.pagination import Page, PageParams
+from circles.schemas import Page, PageParams
 
 
 class LoginCsrf(APIKeyCookie):

@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import hooks
         from accounts.models import AVATAR_PURPOSE, DataExport, ExportState, User
-        from accounts.schemas import user_summary
+        from accounts.people import user_summary
         from accounts.selectors import (
             account_export_section,
             block_exists_between_ids,

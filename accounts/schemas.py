@@ -7,23 +7,11 @@ from django.urls import reverse
 from ninja import Schema
 from pydantic import Field, StrictBool, model_serializer
 
+from accounts.people import avatar_url
 from accounts.selectors import user_relationship
-from circles.links import reverse_with_id
 from circles.openapi import USERNAME_SCHEMA, non_blank
 
 # --- users ----------------------------------------------------------------------------
-
-
-def avatar_url(user, rendition: str = "small") -> str | None:
-    """A person's avatar URL (the checked media URL), or None. `avatar` is only ever set
-    to an image whose renditions are ready."""
-    return avatar_url_for_id(user.avatar_id, rendition)
-
-
-def avatar_url_for_id(avatar_id, rendition: str = "small") -> str | None:
-    if not avatar_id:
-        return None
-    return reverse_with_id("media:image", "image_id", avatar_id, rendition=rendition, fmt="jpeg")
 
 
 class UserSummaryOut(Schema):
@@ -41,17 +29,6 @@ class UserSummaryOut(Schema):
     @staticmethod
     def resolve_avatar(obj) -> str | None:
         return avatar_url(obj)
-
-
-def user_summary(user) -> dict:
-    """What UserSummaryOut writes for user, without pydantic (notifications describe a
-    page's people with it)."""
-    return {
-        "id": str(user.pk),
-        "username": user.username,
-        "display_name": user.display_name,
-        "avatar": avatar_url(user),
-    }
 
 
 class RelationshipOut(Schema):

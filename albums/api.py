@@ -16,8 +16,8 @@ from albums.schemas import (
     MoveOut,
 )
 from circles.openapi import errors
-from circles.pagination import Page, PageParams
 from circles.ratelimits import enforce
+from circles.schemas import Page, PageParams
 from posts.schemas import LikeOut
 
 router = Router(tags=["albums"])

@@ -20,8 +20,8 @@ from albums.models import Album, AlbumItem, AlbumKind, AlbumLike
 from circles.ids import uuid_or_404
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
+from media.links import media_url_for_id
 from media.models import ImageState
-from media.schemas import media_url_for_id
 from notifications.registry import Target as NotificationTarget
 from posts.models import Post, PostImage, PostStatus
 

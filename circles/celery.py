@@ -9,6 +9,10 @@ import time
 from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "circles.settings")
+# The worker would run Django's system checks at start, and they load every URL, view and
+# API schema: ~10 MB in every pool process, for routes a task never serves. `manage.py`
+# runs them (migrate, check; tests/platform/test_settings.py runs `check --deploy`).
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
 app = Celery("circles")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -22,9 +22,6 @@ from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
-from ninja.errors import ValidationError as NinjaValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +156,13 @@ DATABASE_UNAVAILABLE = (
 )
 
 
-def install_error_handlers(api: NinjaAPI) -> None:
+def install_error_handlers(api) -> None:
+    """Answer every failure of the NinjaAPI `api` in the error format. ninja is imported
+    here, not at the top: services and tasks import this module for ApiError, and the
+    Celery worker has no use for ninja and pydantic (~20 MB in every pool process)."""
+    from ninja.errors import AuthenticationError, HttpError
+    from ninja.errors import ValidationError as NinjaValidationError
+
     for kind in REFUSALS:
         api.add_exception_handler(kind, _api_refusal)
 

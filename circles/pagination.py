@@ -9,29 +9,15 @@ while a client pages never shift what it sees next (no repeats, no gaps).
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
 
 from django.core import signing
 from django.db.models import Q, QuerySet
-from ninja import Schema
-from pydantic import Field
 
 from circles.errors import ApiError
 
-T = TypeVar("T")
 _SALT = "circles.pagination"
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
-
-
-class PageParams(Schema):
-    cursor: str | None = None
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-
-
-class Page(Schema, Generic[T]):
-    items: list[T]
-    next_cursor: str | None
 
 
 @dataclass

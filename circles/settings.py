@@ -7,6 +7,7 @@ each piece to its production counterpart; see .env.example.
 
 import ipaddress
 import re
+import sys
 from pathlib import Path
 
 import environ
@@ -46,6 +47,12 @@ for _proxy in TRUSTED_PROXIES:  # addresses or CIDR ranges; a typo must not star
         message = f"TRUSTED_PROXIES: {_proxy!r} is not an address or a range."
         raise ImproperlyConfigured(message) from _exc
 
+# Celery's processes (`celery worker`, `celery beat`; `python -m celery` too) answer no
+# HTTP request, so they go without ninja, the API's framework: it is an app only for its
+# docs page's templates and static files, and with it every pool process carried ~26 MB
+# more (make bench, case worker).
+RUNS_CELERY = "celery" in (Path(sys.argv[0]).name, Path(sys.argv[0]).parent.name)
+
 INSTALLED_APPS = [
     # django.contrib.admin, served by staff's site (audited, with the stats page)
     "staff.apps.StaffAdminConfig",
@@ -57,7 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
-    "ninja",
+    *([] if RUNS_CELERY else ["ninja"]),
     "django_prometheus",
     "django_otp",
     "django_otp.plugins.otp_totp",

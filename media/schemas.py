@@ -6,20 +6,11 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field
 
-from circles.links import reverse_with_id
+from media.links import media_url
 from media.models import ImageState
 
 # media.images.RENDITIONS, smallest first (the order API answers list them in)
 RENDITION_NAMES = ("thumbnail", "small", "medium", "large")
-
-
-def media_url(image, rendition: str, fmt: str) -> str:
-    """The app's own, checked URL for one rendition of an image."""
-    return media_url_for_id(image.pk, rendition, fmt)
-
-
-def media_url_for_id(image_id, rendition: str, fmt: str) -> str:
-    return reverse_with_id("media:image", "image_id", image_id, rendition=rendition, fmt=fmt)
 
 
 class RenditionOut(Schema):

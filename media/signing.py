@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
-from media.schemas import media_url_for_id
+from media.links import media_url_for_id
 
 PARAMETER = "sig"
 

@@ -15,7 +15,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from circles.errors import ApiError
 from circles.openapi import BODY_NOT_JSON, errors
-from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from circles.schemas import Page
 from messaging import selectors, services
 from messaging.schemas import (
     ConversationIn,

@@ -24,6 +24,7 @@ notification.created is built by notifications.events; the consumer only passes 
 import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 
+from accounts.people import user_summary
 from messaging.selectors import reactions_for_viewer
 
 # Dates as Django's JSON encoder writes them (the API's form: milliseconds, "Z" for UTC);
@@ -36,13 +37,6 @@ def _jsonable(data):
     return orjson.loads(
         orjson.dumps(data, default=_django_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
     )
-
-
-def user_summary(user) -> dict:
-    """user-summary, exactly as the API shows it."""
-    from accounts.schemas import UserSummaryOut
-
-    return _jsonable(UserSummaryOut.from_orm(user).model_dump())
 
 
 def message_payload(message) -> dict:

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
 from accounts.models import Block, CircleMembership, Follow, User
+from accounts.people import user_summary
 from accounts.selectors import block_user_ids_for
 from circles.compiled import CompiledQuery
 from circles.errors import ApiError
@@ -218,7 +219,7 @@ def user_list_partners_online(*, user, conversation_ids) -> list[dict]:
     read, from conversation_ids_for_user: the audience of presence events, at most
     PRESENCE_SNAPSHOT_MAX) who are online now, as user summaries: what a socket is told
     when it connects, so a reconnecting page corrects the dots it showed."""
-    from messaging import events, presence
+    from messaging import presence
 
     partner_ids = list(
         Participant.objects.reading()
@@ -228,7 +229,7 @@ def user_list_partners_online(*, user, conversation_ids) -> list[dict]:
         .distinct()[:PRESENCE_SNAPSHOT_MAX]
     )
     online = [pk for pk, is_online in presence.online_map(partner_ids).items() if is_online]
-    return [events.user_summary(person) for person in User.objects.filter(pk__in=online)]
+    return [user_summary(person) for person in User.objects.filter(pk__in=online)]
 
 
 def conversation_audience_ids(*, conversation: Conversation) -> list:

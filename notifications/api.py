@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from ninja import Body, Query, Router, Status
 
 from circles import api_json
-from circles.pagination import Page, PageParams
+from circles.schemas import Page, PageParams
 from notifications import selectors, services
 from notifications.schemas import NotificationOut, NotificationsReadIn, UnreadCountOut
 

@@ -6,8 +6,8 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from circles.errors import ApiError
 from circles.openapi import errors
-from circles.pagination import Page, PageParams
 from circles.ratelimits import enforce
+from circles.schemas import Page, PageParams
 from posts import cards, selectors, services
 from posts.schemas import CommentIn, CommentOut, LikeOut, PostOut, SearchOut
 

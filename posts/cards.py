@@ -29,7 +29,6 @@ from circles import metrics
 from circles.api_json import json_time
 from posts import selectors
 from posts.models import Post, PostStatus
-from posts.schemas import CircleRefOut, ImageOut, PostOut, UserSummaryOut
 from posts.text import caption_html
 
 CARD_SECONDS = 6 * 3600
@@ -47,6 +46,11 @@ def _prefetch_media(posts: list[Post]) -> None:
 def _card(post: Post) -> tuple[bytes, bytes]:
     """(caption_html, images) as JSON, ready to be spliced into a page (orjson.Fragment):
     unpickling the cards as dicts was a tenth of a page's CPU."""
+    # imported here and in post_object: posts.views imports this module for the pages'
+    # fragments, and so does every process at start (posts.apps), the Celery worker too,
+    # which builds no API answer and does without pydantic
+    from posts.schemas import ImageOut, PostOut
+
     images = PostOut.resolve_images(post)
     return (
         orjson.dumps(str(PostOut.resolve_caption_html(post))),
@@ -72,6 +76,8 @@ def post_cards(posts: list[Post]) -> dict:
 def post_object(post: Post, card: tuple[bytes, bytes]) -> dict:
     """The API's post object: the cached card plus the parts that change (PostOut's
     fields, in its order)."""
+    from posts.schemas import CircleRefOut, PostOut, UserSummaryOut
+
     author, circle = post.author, post.circle
     circle_ref = (
         None if circle is None else {"id": CircleRefOut.resolve_id(circle), "name": circle.name}

@@ -7,7 +7,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from accounts.selectors import user_for_api_token
 from circles.openapi import errors
-from circles.pagination import Page, PageParams
+from circles.schemas import Page, PageParams
 from staff import selectors, services, stats
 from staff.schemas import (
     AdminPostListParams,

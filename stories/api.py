@@ -8,8 +8,8 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from circles.errors import ApiError
 from circles.openapi import errors
-from circles.pagination import Page, PageParams
 from circles.ratelimits import enforce
+from circles.schemas import Page, PageParams
 from stories import cards, selectors, services
 from stories.models import IDEMPOTENCY_KEY_MAX
 from stories.schemas import StoryOut, StoryViewerOut, TrayOut

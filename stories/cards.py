@@ -29,11 +29,10 @@ import orjson
 from django.core.cache import cache
 from django.http import HttpResponse
 
-from accounts.schemas import avatar_url_for_id
+from accounts.people import avatar_url_for_id
 from circles import metrics
 from circles.api_json import json_time
 from media.models import ImageState
-from media.schemas import ImageOut
 from stories import selectors
 from stories.selectors import ImageDetails, TrayStory
 
@@ -53,6 +52,10 @@ def image_key(story_id, image_updated_at) -> str:
 
 def _image_json(image: ImageDetails) -> bytes:
     """The image object exactly as ImageOut writes it."""
+    # imported here: stories.services imports this module for image_key, and the Celery
+    # worker, which imports services but builds no API answer, does without pydantic
+    from media.schemas import ImageOut
+
     source = SimpleNamespace(**image._asdict())
     source.renditions = orjson.loads(image.renditions) if image.renditions else {}
     return orjson.dumps(ImageOut.from_orm(source).model_dump(mode="json"))

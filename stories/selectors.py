@@ -25,13 +25,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import CircleMembership, Follow, User
-from accounts.schemas import avatar_url
+from accounts.people import avatar_url
 from circles.compiled import CompiledQuery
 from circles.ids import uuid_or_404
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
+from media.links import media_url, media_url_for_id
 from media.models import Image, ImageState
-from media.schemas import media_url, media_url_for_id
 from notifications.registry import Target as NotificationTarget
 from stories.models import Story, StoryView
 

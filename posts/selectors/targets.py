@@ -10,7 +10,7 @@ from django.db.models import OuterRef, Subquery
 from circles.compiled import CompiledQuery
 from circles.links import reverse_with_id
 from circles.pagination import MAX_LIMIT
-from media.schemas import media_url_for_id
+from media.links import media_url_for_id
 from notifications.registry import Target as NotificationTarget
 from posts.models import Comment, Post, PostImage
 

@@ -1,8 +1,9 @@
-"""accounts.schemas.user_summary writes what UserSummaryOut writes, without pydantic."""
+"""accounts.people.user_summary writes what UserSummaryOut writes, without pydantic."""
 
 import pytest
 
-from accounts.schemas import UserSummaryOut, user_summary
+from accounts.people import user_summary
+from accounts.schemas import UserSummaryOut
 from media.models import Image, ImageState
 from tests.factories import UserFactory
 

@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from albums.models import Album, AlbumItem
+from media.links import media_url
 from media.models import Image
-from media.schemas import media_url
 from media.services import image_process
 from messaging import services as messaging
 from messaging.models import Conversation

@@ -7,8 +7,8 @@ from accounts import services as accounts
 from accounts.models import Block, Follow
 from albums import services
 from albums.models import Album, AlbumItem, AlbumLike
+from media.links import media_url
 from media.models import Image
-from media.schemas import media_url
 from tests.albums.conftest import add_photos, order_of
 from tests.factories import UserFactory
 from tests.posts.conftest import make_post

@@ -12,8 +12,9 @@ from django.test import Client
 
 from accounts.models import Block, Circle, CircleMembership, CircleRole, Follow
 from accounts.services import api_token_create, api_token_revoke, user_avatar_set
+from media.links import media_url
 from media.models import Image
-from media.schemas import RENDITION_NAMES, media_url
+from media.schemas import RENDITION_NAMES
 from media.services import image_process
 from messaging import services as messaging
 from tests.factories import UserFactory

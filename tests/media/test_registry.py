@@ -7,8 +7,8 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from media import registry
+from media.links import media_url
 from media.models import Image
-from media.schemas import media_url
 from media.services import images_accept
 from tests.posts.conftest import jpeg_upload, make_post
 

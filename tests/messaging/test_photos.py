@@ -9,8 +9,8 @@ from django.test import Client
 
 from accounts.models import Block, CircleMembership
 from accounts.services import api_token_create, circle_member_remove
+from media.links import media_url
 from media.models import Image, ImageState
-from media.schemas import media_url
 from media.services import image_process
 from messaging import services
 from tests.messaging.conftest import frames_until_quiet, next_frame, open_socket

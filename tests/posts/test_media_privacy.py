@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.models import Block
+from media.links import media_url
 from media.models import ImageState
-from media.schemas import media_url
 from tests.posts.conftest import make_post
 
 pytestmark = pytest.mark.django_db

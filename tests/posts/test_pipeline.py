@@ -122,7 +122,7 @@ def test_s3_upload_process_serve_and_delete(s3_storage, author, client_for, outs
     assert set(image.storage_keys()) == stored
 
     # the app's own URL, checked, then a redirect to a signed URL that expires in minutes
-    from media.schemas import media_url
+    from media.links import media_url
 
     response = client_for(author).get(media_url(image, "large", "jpeg"))
     assert response.status_code == 302

@@ -10,7 +10,8 @@ import pytest
 
 from accounts import services as accounts
 from accounts.models import Follow, FollowRequest
-from media.schemas import RENDITION_NAMES, media_url
+from media.links import media_url
+from media.schemas import RENDITION_NAMES
 from posts.models import Post, PostStatus
 from tests.factories import UserFactory
 from tests.posts.conftest import make_post

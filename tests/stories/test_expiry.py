@@ -11,8 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from media import storage
+from media.links import media_url
 from media.models import Image
-from media.schemas import media_url
 from stories import services
 from stories.models import Story, StoryView
 from stories.tasks import stories_cleanup_task

@@ -10,7 +10,7 @@ import pytest
 
 from accounts import services as accounts
 from accounts.models import Follow
-from media.schemas import media_url
+from media.links import media_url
 from tests.factories import UserFactory
 from tests.stories.conftest import Api, join, make_story
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from accounts import services as accounts
-from media.schemas import media_url
+from media.links import media_url
 from messaging.models import Conversation, Message
 from messaging.services import conversation_start, story_reply_send
 from stories import services as stories
