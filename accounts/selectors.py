@@ -315,9 +315,27 @@ def follow_request_list_incoming(
     return _user_page(users, viewer=user, cursor=cursor, limit=limit)
 
 
+def _count_of(rows: QuerySet, person_field: str) -> QuerySet:
+    """rows counted for one person (person_field), as a one-row values_list: a count a
+    CompiledQuery can run (Django's count() builds and compiles its query every time)."""
+    return rows.order_by().values(person_field).annotate(n=Count("pk")).values_list("n")
+
+
+@functools.cache
+def _incoming_request_count_query() -> CompiledQuery:
+    # compiled once per process: the menu's badge asks it after every page
+    return CompiledQuery(
+        lambda user: _count_of(
+            FollowRequest.objects.filter(target_id=user, requester__is_active=True), "target_id"
+        ),
+        user="uuid",
+    )
+
+
 def follow_request_count_incoming(*, user: User) -> int:
     """How many people wait for user's approval (for a badge)."""
-    return FollowRequest.objects.filter(target=user, requester__is_active=True).count()
+    rows = _incoming_request_count_query().run(user=user.pk)
+    return rows[0][0] if rows else 0
 
 
 def block_list_for_user(
@@ -432,9 +450,19 @@ def circle_invite_list_for_user(
     return page
 
 
+@functools.cache
+def _circle_invite_count_query() -> CompiledQuery:
+    # compiled once per process: the menu's badge asks it after every page
+    return CompiledQuery(
+        lambda user: _count_of(CircleInvite.objects.filter(invitee_id=user), "invitee_id"),
+        user="uuid",
+    )
+
+
 def circle_invite_count_for_user(*, user: User) -> int:
     """How many circle invitations wait for user (for a badge)."""
-    return CircleInvite.objects.filter(invitee=user).count()
+    rows = _circle_invite_count_query().run(user=user.pk)
+    return rows[0][0] if rows else 0
 
 
 # --- notifications' target types (registered in AccountsConfig) ------------------------

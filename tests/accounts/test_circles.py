@@ -100,7 +100,9 @@ def test_invite_accept(circle, user, outsider):
     invite = services.circle_invite(actor=user, circle=circle, invitee=outsider)
     assert services.circle_invite(actor=user, circle=circle, invitee=outsider) == invite
     assert selectors.circle_invite_count_for_user(user=outsider) == 1
+    assert selectors.circle_invite_count_for_user(user=user) == 0
     joined = services.circle_invite_accept(user=outsider, invite_id=invite.pk)
+    assert selectors.circle_invite_count_for_user(user=outsider) == 0
     assert joined == circle
     assert roles(circle) == {"alice": "owner", "mallory": "member"}
     assert not CircleInvite.objects.exists()

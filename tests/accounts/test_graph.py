@@ -146,6 +146,11 @@ def test_incoming_requests_list_newest_first(private_user):
     assert [u.request_id for u in page.items] == [second.pk, first.pk]
     assert [u.pk for u in page.items] == [second.requester_id, first.requester_id]
     assert selectors.follow_request_count_incoming(user=private_user) == 2
+    # the badge counts only active people's requests, and nobody's when there are none
+    first.requester.is_active = False
+    first.requester.save(update_fields=["is_active"])
+    assert selectors.follow_request_count_incoming(user=private_user) == 1
+    assert selectors.follow_request_count_incoming(user=first.requester) == 0
 
 
 # --- blocks -----------------------------------------------------------------------------
