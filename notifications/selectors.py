@@ -65,9 +65,26 @@ def _unread_query() -> CompiledQuery:
     )
 
 
+@functools.cache
+def _any_unread_query() -> CompiledQuery:
+    """Whether person has any unread notification at all, before the rule: the rule's
+    statement (an EXISTS per target type, ~100 plan nodes) costs PostgreSQL ~0.9 ms to
+    start and stop even when no row reaches it, and most pages are asked by someone who
+    has read everything; this one reads the unread index alone."""
+    return CompiledQuery(
+        lambda viewer: Notification.objects.filter(
+            recipient_id=viewer, read_at__isnull=True, actor_count__gt=0
+        ).values_list("pk")[:1],
+        viewer="uuid",
+    )
+
+
 def notification_count_unread(*, user) -> int:
-    """The badge: one query on the unread index."""
+    """The badge: the unread notifications user may still see (notifications_visible_to),
+    or 0 at once when nothing is unread."""
     if user is None or not user.is_authenticated:
+        return 0
+    if not _any_unread_query().run(viewer=user.pk):
         return 0
     rows = _unread_query().run(viewer=user.pk, now=timezone.now())
     return rows[0][0] if rows else 0

@@ -175,5 +175,17 @@ def test_the_list_and_the_count_cost_the_same_queries_whatever_their_length(alic
     # the page, its actors, and one per target type on it (post, comment, user, circle,
     # conversation): 7, however many rows
     assert len(ours) <= 7, "\n\n".join(many)
-    assert len([sql for sql in many_count if "notifications_" in sql]) == 1
+    # anything unread at all (the unread index alone), then the count by the rule
+    assert len([sql for sql in many_count if "notifications_" in sql]) == 2
     assert alice_api.get("/notifications/unread-count").json() == {"count": 6 * 4 + 2 * 4 + 1}
+
+
+def test_with_nothing_unread_the_count_skips_the_rule(alice_api, user):
+    _fill(user, n=1)
+    assert alice_api.get("/notifications/unread-count").json()["count"] > 0
+    assert alice_api.post("/notifications/read").status_code == 204
+    alice_api.get("/notifications/unread-count")  # a token's once-a-minute write, done
+    queries = _queries(lambda: alice_api.get("/notifications/unread-count"))
+    assert alice_api.get("/notifications/unread-count").json() == {"count": 0}
+    ours = [sql for sql in queries if "notifications_" in sql]
+    assert len(ours) == 1 and "EXISTS" not in ours[0], ours
