@@ -159,7 +159,7 @@ DATABASE_UNAVAILABLE = (
 def install_error_handlers(api) -> None:
     """Answer every failure of the NinjaAPI `api` in the error format. ninja is imported
     here, not at the top: services and tasks import this module for ApiError, and the
-    Celery worker has no use for ninja and pydantic (~20 MB in every pool process)."""
+    Celery worker has no use for ninja and pydantic (~26 MB in every pool process)."""
     from ninja.errors import AuthenticationError, HttpError
     from ninja.errors import ValidationError as NinjaValidationError
 

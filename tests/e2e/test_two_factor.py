@@ -101,4 +101,5 @@ def log_in_with_code(page, username, code):
         page.wait_for_url("**/accounts/login/code/**")
     page.get_by_role("textbox", name="Code").fill(code)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
+    # "**/" would match the code page itself, before the answer to the click has arrived
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
