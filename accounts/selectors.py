@@ -49,7 +49,7 @@ from accounts.models import (
     User,
     hash_token,
 )
-from circles.compiled import CompiledQuery
+from circles.compiled import CompiledQuery, counted
 from circles.ids import uuid_or_404
 from circles.links import reverse_with_id
 from circles.pagination import DEFAULT_LIMIT, PageResult, paginate
@@ -315,27 +315,20 @@ def follow_request_list_incoming(
     return _user_page(users, viewer=user, cursor=cursor, limit=limit)
 
 
-def _count_of(rows: QuerySet, person_field: str) -> QuerySet:
-    """rows counted for one person (person_field), as a one-row values_list: a count a
-    CompiledQuery can run (Django's count() builds and compiles its query every time)."""
-    return rows.order_by().values(person_field).annotate(n=Count("pk")).values_list("n")
-
-
 @functools.cache
 def _incoming_request_count_query() -> CompiledQuery:
     # compiled once per process: the menu's badge asks it after every page
     return CompiledQuery(
-        lambda user: _count_of(
+        lambda user: counted(
             FollowRequest.objects.filter(target_id=user, requester__is_active=True), "target_id"
-        ),
+        ).values_list("n"),
         user="uuid",
     )
 
 
 def follow_request_count_incoming(*, user: User) -> int:
     """How many people wait for user's approval (for a badge)."""
-    rows = _incoming_request_count_query().run(user=user.pk)
-    return rows[0][0] if rows else 0
+    return _incoming_request_count_query().count(user=user.pk)
 
 
 def block_list_for_user(
@@ -454,15 +447,16 @@ def circle_invite_list_for_user(
 def _circle_invite_count_query() -> CompiledQuery:
     # compiled once per process: the menu's badge asks it after every page
     return CompiledQuery(
-        lambda user: _count_of(CircleInvite.objects.filter(invitee_id=user), "invitee_id"),
+        lambda user: counted(
+            CircleInvite.objects.filter(invitee_id=user), "invitee_id"
+        ).values_list("n"),
         user="uuid",
     )
 
 
 def circle_invite_count_for_user(*, user: User) -> int:
     """How many circle invitations wait for user (for a badge)."""
-    rows = _circle_invite_count_query().run(user=user.pk)
-    return rows[0][0] if rows else 0
+    return _circle_invite_count_query().count(user=user.pk)
 
 
 # --- notifications' target types (registered in AccountsConfig) ------------------------

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 _UUID, _STRING, _DATETIME = "uuid", "string", "datetime"
@@ -121,6 +121,11 @@ class CompiledQuery:
             params[position] = form(value) if form else value
         return self.sql, params
 
+    def count(self, **values) -> int:
+        """run() for a counted() query: its n, 0 when it has no row."""
+        rows = self.run(**values)
+        return rows[0][0] if rows else 0
+
     def run(self, **values) -> list:
         _, params = self.bind(**values)
         with connections[self.db].cursor() as cursor:
@@ -140,6 +145,14 @@ class CompiledQuery:
                 setattr(obj, name, row[column])
             objects.append(obj)
         return objects
+
+
+def counted(rows: QuerySet, by: str) -> QuerySet:
+    """How many of rows there are for the one value of `by` they are filtered on, as a
+    one-row queryset of "n" (no row when there are none): a count that can be compiled
+    (`.values_list("n")`, read with CompiledQuery.count) or used as a subquery, where
+    count() runs at once and builds its query every time."""
+    return rows.order_by().values(by).annotate(n=Count("pk")).values("n")
 
 
 def _run_generic(cursor, sql, params) -> list:

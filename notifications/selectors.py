@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from circles.api_json import json_time
-from circles.compiled import CompiledQuery
+from circles.compiled import CompiledQuery, counted
 from circles.errors import ApiError
 from circles.ids import uuid_or_none
 from circles.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageResult, decode_cursor, encode_cursor
@@ -51,7 +51,7 @@ def _person(user_id):
 def _unread(person, now) -> QuerySet:
     """The number of person's unread notifications, as a one-row queryset."""
     unread = notifications_visible_to(person, now=now).filter(read_at__isnull=True)
-    return unread.order_by().values("recipient").annotate(n=Count("pk")).values("n")
+    return counted(unread, "recipient")
 
 
 @functools.cache
@@ -86,8 +86,7 @@ def notification_count_unread(*, user) -> int:
         return 0
     if not _any_unread_query().run(viewer=user.pk):
         return 0
-    rows = _unread_query().run(viewer=user.pk, now=timezone.now())
-    return rows[0][0] if rows else 0
+    return _unread_query().count(viewer=user.pk, now=timezone.now())
 
 
 @functools.cache

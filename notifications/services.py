@@ -17,11 +17,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from circles import metrics
+from circles.compiled import counted
 from circles.realtime import publish_on_commit, user_group
 from circles.transactions import atomic_without_flush_wait
 from notifications import events, registry, selectors
@@ -200,9 +201,9 @@ def _recount(group_ids, *, bump=None) -> None:
         return
     active = NotificationActor.objects.filter(notification=OuterRef("pk"), active=True)
     newest = active.order_by("-created_at")
-    counted = active.order_by().values("notification").annotate(n=Count("pk")).values("n")
+    count = counted(active, "notification")
     fields = {
-        "actor_count": Coalesce(Subquery(counted), Value(0)),
+        "actor_count": Coalesce(Subquery(count), Value(0)),
         "actor_id": Coalesce(Subquery(newest.values("actor_id")[:1]), F("actor_id")),
         "target_id": Coalesce(Subquery(newest.values("target_id")[:1]), F("target_id")),
     }
