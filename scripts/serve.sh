@@ -9,7 +9,24 @@ HOST="${HOST:-$(from_env_file HOST)}" HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-$(from_env_file PORT)}" PORT="${PORT:-8000}"
 REDIS_URL="${REDIS_URL:-$(from_env_file REDIS_URL)}"
 pids=()
-stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+# A warm shutdown lets a running job finish (a photo takes seconds); whatever is still up
+# after GRACE seconds, with its own children (the worker's pool), is killed, and said so.
+GRACE="${STOP_GRACE_SECONDS:-20}"
+any_up() { local pid; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
+stop() {
+  trap - INT TERM EXIT
+  kill "${pids[@]}" 2>/dev/null || true
+  local tenths=0 pid
+  while any_up && [ "$tenths" -lt $((GRACE * 10)) ]; do sleep 0.1; tenths=$((tenths + 1)); done
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "serve.sh: $(tr '\0' ' ' < "/proc/$pid/cmdline") did not stop within $GRACE s; killing it" >&2
+      pkill -KILL -P "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  wait 2>/dev/null || true
+}
 trap stop INT TERM EXIT
 
 if [ -n "$REDIS_URL" ]; then
