@@ -145,24 +145,36 @@ def _decode_planes(layout: Layout, factor: int):
         "max_pixels": str(_coded(layout.tile_width) * _coded(layout.tile_height)),
     }
     codec.thread_count = 1  # frame threads across tiles gained little, and cost memory (README)
-    luma = (-(-layout.width // factor), -(-layout.height // factor))
-    chroma = luma if factor > 1 else (-(-layout.width // 2), -(-layout.height // 2))
-    planes = [Image.new("L", luma), Image.new("L", chroma), Image.new("L", chroma)]
+    planes = None
     colours = None
     done = 0
     try:
-        for frame in _frames(codec, layout):
+        frames = _frames(codec, layout)
+        if len(layout.tiles) == 1:
+            # One picture (not a grid): its frame outlives the decoder, so the decoder's
+            # own per-picture buffers are freed before the planes are made, not beside them.
+            frames = list(frames)
+            del codec
+        for frame in frames:
             if done == len(layout.tiles) or not _is_tile(frame, layout):
                 return None
             colours = colours or _colours(frame, layout)
             if colours is None:
                 return None
+            planes = planes or _blank_planes(layout, factor)
             row, column = divmod(done, layout.columns)
             _paste(frame, planes, column * layout.tile_width, row * layout.tile_height, factor)
             done += 1
     except av.error.FFmpegError:
         return None
     return (planes, colours[1]) if done == len(layout.tiles) else None
+
+
+def _blank_planes(layout: Layout, factor: int) -> list[Image.Image]:
+    """The Y, Cb and Cr planes of the whole image, reduced by factor, to paste tiles into."""
+    luma = (-(-layout.width // factor), -(-layout.height // factor))
+    chroma = luma if factor > 1 else (-(-layout.width // 2), -(-layout.height // 2))
+    return [Image.new("L", luma), Image.new("L", chroma), Image.new("L", chroma)]
 
 
 def _coded(side: int) -> int:

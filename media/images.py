@@ -26,7 +26,8 @@ Decisions:
 - Memory: dimensions are checked from the header before any pixel is decoded, so a decoded
   image holds at most 40 MP (160 MB at 4 bytes a pixel). JPEGs decode at reduced scale.
   HEICs as phones write them are decoded by FFmpeg (media.heif) a tile at a time, each
-  reduced as it comes (a 12 MP grid adds ~40 MB to a process, a 12 MP JPEG ~25); other
+  reduced as it comes (a 12 MP grid adds ~40 MB to a process, a 12 MP single picture ~56,
+  a 12 MP JPEG ~17); other
   HEICs by libheif, whose frame is read into Pillow a strip at a time (a 12 MP HEIC adds
   ~60-80 MB, nearly all of it libheif's own decoding).
 - Speed: decode once (a JPEG at the smallest DCT scale that serves every rendition: 1/8,
