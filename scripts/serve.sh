@@ -20,7 +20,7 @@ stop() {
   while any_up && [ "$tenths" -lt $((GRACE * 10)) ]; do sleep 0.1; tenths=$((tenths + 1)); done
   for pid in "${pids[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
-      echo "serve.sh: $(tr '\0' ' ' < "/proc/$pid/cmdline") did not stop within $GRACE s; killing it" >&2
+      echo "serve.sh: $(ps -o args= -p "$pid") did not stop within $GRACE s; killing it" >&2
       pkill -KILL -P "$pid" 2>/dev/null || true
       kill -KILL "$pid" 2>/dev/null || true
     fi
