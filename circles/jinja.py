@@ -9,17 +9,21 @@ buttons (templates/jinja2/posts/), the stories tray's rings (templates/jinja2/st
   for how a quote is escaped), and `icon("bell")` (circles/icons.py);
 - csrf_input: its context processor, the CSRF field made once per request (Django's
   Jinja2 backend masks a new token at every use: twenty a feed page, and a page renders
-  several Jinja2 templates);
+  several Jinja2 templates), and csrf_token, the Django templates' one (`{{ csrf_token }}`,
+  `{% csrf_token %}`): both show the same masked token, made once a request
+  (request_csrf_token) — masking draws 32 random characters, a system call each;
 - {% jinja "posts/_like_button.html" %}: a Django template tag (`{% load jinja %}`) that
   renders a Jinja2 template in place with the current context.
 """
 
 from django import template
 from django.contrib.humanize.templatetags import humanize
+from django.middleware.csrf import get_token
 from django.template import defaultfilters, engines
-from django.template.backends import utils as backend_utils
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from jinja2 import Environment
 
@@ -41,12 +45,30 @@ def environment(**options) -> Environment:
     return env
 
 
+def request_csrf_token(request) -> str:
+    """get_token(request), masked once per request and CSRF secret: any masked token of
+    the secret passes the check, so one serves a whole response. A new secret (a sign-in
+    rotates it) gets a token of its own."""
+    secret = request.META.get("CSRF_COOKIE")
+    made = getattr(request, "_csrf_token_made", None)
+    if made is None or made[0] != secret:
+        token = get_token(request)  # may make the secret: key the token by it after
+        made = request._csrf_token_made = (request.META.get("CSRF_COOKIE"), token)
+    return made[1]
+
+
 def csrf_input(request) -> dict:
-    # made once per request, used as it is (a masked token serves a whole response)
-    field = getattr(request, "_csrf_input", None)
-    if field is None:
-        field = request._csrf_input = backend_utils.csrf_input(request)
+    """The Jinja2 templates' context processor: the CSRF form field."""
+    field = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', request_csrf_token(request)
+    )
     return {"csrf_input": field}
+
+
+def csrf_token(request) -> dict:
+    """The Django templates' context processor: `csrf_token` as Django's own (always on,
+    this one comes after it), with request_csrf_token's token."""
+    return {"csrf_token": SimpleLazyObject(lambda: request_csrf_token(request))}
 
 
 register = template.Library()

@@ -138,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "circles.links.nav",
                 "notifications.context_processors.unread",
+                "circles.jinja.csrf_token",  # the token the Jinja2 templates show too
             ],
             "libraries": {
                 "jinja": "circles.jinja",  # {% jinja %}: a Jinja2 template in place

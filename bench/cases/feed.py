@@ -7,7 +7,9 @@ chose the feed's design (posts/selectors/feed.py, post_list_for_feed).
 The dataset is `seed_demo --users 10000` + `seed_posts --posts 200000`, made on the first
 run (a few minutes, printed) and kept in circles_bench. Requests are spread over SAMPLE
 people with non-empty feeds, cycled in a shuffled order: the API authenticates with a
-Bearer token per person, the page with a session cookie per person.
+Bearer token per person, the page with a session cookie per person, sent with the CSRF
+cookie a browser holds from its first page (without it, every page would make a new CSRF
+secret and set its cookie, as only a browser's first visit does).
 
 The feed's server runs WORKERS uvicorn workers (another number with --workers), with the
 settings as they are: PostgreSQL through psycopg's pool with server-side binding and
@@ -52,6 +54,8 @@ BADGES = "/accounts/badges/?except=activity"  # the request each page makes once
 
 
 def run(bench: Bench) -> list[Result]:
+    from django.utils.crypto import get_random_string
+
     _ensure_dataset()
     people = _sample_people()
     results = _model_rows(people[:MODEL_SAMPLE])
@@ -61,9 +65,10 @@ def run(bench: Bench) -> list[Result]:
     order = list(range(len(people)))
     random.Random(5).shuffle(order)
     api = [get("/api/v1/feed", Authorization=f"Bearer {tokens[i]}") for i in order]
-    pages = [get("/", Cookie=f"sessionid={sessions[i]}") for i in order]
+    cookies = [f"sessionid={key}; csrftoken={get_random_string(32)}" for key in sessions]
+    pages = [get("/", Cookie=cookies[i]) for i in order]
     # what every page asks right after it loads (the shell's badge counts)
-    badges = [get(BADGES, Cookie=f"sessionid={sessions[i]}") for i in order]
+    badges = [get(BADGES, Cookie=cookies[i]) for i in order]
     workers = bench.server.workers if bench.server.workers > 1 else WORKERS
     try:
         with Server(bench.server.env, workers=workers) as server:

@@ -66,3 +66,29 @@ def test_the_jinja_tag_renders_with_the_pages_context(viewer, friend):
     unlike = reverse("posts:unlike", kwargs={"post_id": post.pk})
     assert f'action="{unlike}"' in html and 'aria-pressed="true" aria-label="Like"' in html
     assert len(FIELD.findall(html)) >= 2
+
+
+def test_the_django_and_jinja2_parts_of_a_page_show_one_token_that_works(viewer, friend):
+    follow(viewer, friend)
+    post = make_post(friend)
+    client = signed_in(viewer)
+    html = client.get("/").content.decode()
+    header = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', html).group(1)
+    assert set(FIELD.findall(html)) == {header}  # the shell's (Django) and the cards' (Jinja2)
+    like = reverse("posts:like", kwargs={"post_id": post.pk})
+    assert client.post(like, HTTP_X_CSRFTOKEN=header + "x").status_code == 403
+    assert client.post(like, HTTP_X_CSRFTOKEN=header).status_code == 302
+    assert Like.objects.filter(user=viewer, post=post).exists()
+
+
+def test_a_new_csrf_secret_gets_a_token_of_its_own(rf):
+    from django.middleware.csrf import rotate_token
+
+    from circles.jinja import request_csrf_token
+
+    request = rf.get("/")
+    first = request_csrf_token(request)
+    assert request_csrf_token(request) == first  # made once
+    rotate_token(request)  # as a sign-in does
+    second = request_csrf_token(request)
+    assert second != first and request.META["CSRF_COOKIE"]
