@@ -27,8 +27,8 @@ def _ring(person: TrayAuthor, story_id, unseen: bool) -> Markup:
 
 def home_tray(*, viewer) -> dict:
     """The home page's part of the context (posts.hooks.home_sections): `story_own`, the
-    viewer's own tray entry or None, and `story_rings`, the others' rings in tray order."""
+    viewer's own Ring or None, and `story_rings`, the others' rings in tray order."""
     entries = story_rings_for_home(viewer=viewer)
     own = entries[0] if entries and entries[0].user.pk == viewer.pk else None
-    rings = [_ring(e.user, e.first_unseen.pk, e.has_unseen) for e in entries if e is not own]
+    rings = [_ring(e.user, e.story_id, e.has_unseen) for e in entries if e is not own]
     return {"story_own": own, "story_rings": rings}
