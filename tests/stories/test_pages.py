@@ -172,3 +172,13 @@ def test_pages_need_a_session_and_hide_what_you_may_not_see(
     assert client_for(None).get(f"/stories/{story.pk}/").status_code == 302
     assert client_for(stranger).get(f"/stories/{story.pk}/").status_code == 404
     assert client_for(stranger).post(f"/stories/{story.pk}/delete/").status_code == 404
+
+
+def test_home_tray_own_ring_opens_the_first_of_your_stories_and_counts_them(
+    author, client_for, media_storage
+):
+    first, second = make_story(author), make_story(author)
+    StoryView.objects.create(story=first, viewer=author)  # your own count as seen anyway
+    html = client_for(author).get("/").content.decode()
+    assert f'href="/stories/{first.pk}/"' in html and "Your story, 2 active" in html
+    assert f'href="/stories/{second.pk}/"' not in html
