@@ -287,16 +287,22 @@ def _tray_author(story: TrayStory) -> TrayAuthor:
     )
 
 
-_OLDEST_FIRST = operator.itemgetter(1, 0)  # a tray query's row: created_at, then id
+def _tray_rows(query: CompiledQuery, viewer) -> list:
+    """A tray query's rows for viewer (none for anonymous viewers), oldest story first:
+    by created_at, then id (a row's second and first values)."""
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    rows = query.run(viewer=viewer.pk, now=timezone.now())
+    rows.sort(key=operator.itemgetter(1, 0))
+    return rows
 
 
 def _tray_from_rows(query: Callable[[], CompiledQuery], story_of, *, viewer) -> list[TrayEntry]:
     """The tray from one compiled query's rows (viewer, now), arranged by _arrange, each
     row made a story by story_of(row, viewer's id)."""
-    if viewer is None or not viewer.is_authenticated:
+    rows = _tray_rows(query(), viewer)
+    if not rows:
         return []
-    rows = query().run(viewer=viewer.pk, now=timezone.now())
-    rows.sort(key=_OLDEST_FIRST)
     viewer_id = viewer.pk  # once: request.user is a lazy object
     stories = [story_of(row, viewer_id) for row in rows]
     return _arrange(stories, viewer=viewer, user_of=_tray_author)
@@ -352,10 +358,9 @@ def story_rings_for_home(*, viewer) -> list[Ring]:
     """The tray as story_rows_for_tray orders it, a Ring a person, for the home page: one
     query (_rings_query), its rows summed up a person at a time as they are read, oldest
     first — a ring needs no story's own object (~150 rows make ~50 rings)."""
-    if viewer is None or not viewer.is_authenticated:
+    rows = _tray_rows(_rings_query(), viewer)
+    if not rows:
         return []
-    rows = _rings_query().run(viewer=viewer.pk, now=timezone.now())
-    rows.sort(key=_OLDEST_FIRST)
     viewer_id = viewer.pk  # once: request.user is a lazy object
     rings: dict = {}  # by author id as an int (a UUID hashes in Python)
     for pk, created_at, author_id, username, display_name, avatar_id, seen in rows:
