@@ -31,6 +31,7 @@ the fan-out model now (posts/inbox.py), with the pull model as its fallback:
 Run alone: `python -m bench feed [--rate R] [--duration D] [--workers W]`.
 """
 
+import os
 import random
 import sys
 import time
@@ -62,6 +63,7 @@ def run(bench: Bench) -> list[Result]:
     _print_queries_per_page(people[0])
     _warm(people)
     tokens, sessions = _tokens(people), _sessions(people)
+    cpu_lines: list[str] = []
     order = list(range(len(people)))
     random.Random(5).shuffle(order)
     api = [get("/api/v1/feed", Authorization=f"Bearer {tokens[i]}") for i in order]
@@ -73,33 +75,56 @@ def run(bench: Bench) -> list[Result]:
     try:
         with Server(bench.server.env, workers=workers) as server:
             own = Bench(server, rate=bench.rate, duration_s=bench.duration_s)
-            results.append(
-                own.load(
-                    "feed/api GET /api/v1/feed",
-                    api,
-                    rate=RATE,
-                    duration_s=DURATION_S,
-                    warmup_s=WARMUP_S,
-                )
-            )
-            results.append(
-                own.load(
-                    "feed/page GET /", pages, rate=RATE, duration_s=DURATION_S, warmup_s=WARMUP_S
-                )
-            )
-            results.append(
-                own.load(
-                    f"feed/badges GET {BADGES}",
-                    badges,
-                    rate=RATE,
-                    duration_s=DURATION_S,
-                    warmup_s=WARMUP_S,
-                )
-            )
+            loads = [
+                ("feed/api GET /api/v1/feed", api),
+                ("feed/page GET /", pages),
+                (f"feed/badges GET {BADGES}", badges),
+            ]
+            for name, requests in loads:
+                result, cpu = _metered(own, server, name, requests)
+                results.append(result)
+                cpu_lines.append(cpu)
     finally:
         _forget(people, sessions)
     print(f"feed: uvicorn with {workers} workers, {len(people)} people")
+    print("feed: CPU ms a request: server / PostgreSQL / Redis / load; the machine's busy")
+    print("  time (a --busy spinner's included), and what ran out first:")
+    print("\n".join(f"  {line}" for line in cpu_lines))
     return results
+
+
+def _metered(own: Bench, server: Server, name: str, requests) -> tuple[Result, str]:
+    """One load, with the CPU each group of processes spent on it (bench/resources.py):
+    what a request costs the machine, which says how many requests a second it can take
+    on a machine of any speed, and what ran out first."""
+    from django.conf import settings
+
+    from bench import growth
+    from bench.resources import tree
+
+    database_url = server.env["DATABASE_URL"]
+    load = growth.born_from_now(os.getpid())
+    with growth.meter(lambda: tree(server.process.pid), database_url, settings.REDIS_URL,
+                      load) as cpu:  # fmt: skip
+        result = own.load(name, requests, rate=RATE, duration_s=DURATION_S, warmup_s=WARMUP_S)
+    usage = cpu.usage(result.started_at, result.started_at + result.elapsed_s)
+    return result, cpu_line(name, usage, len(result.latencies_ms))
+
+
+def cpu_line(name: str, usage, answered: int) -> str:
+    """ "name: server / PG / Redis / load ms a request; machine ms; first to run out"."""
+    from bench import growth
+
+    if not answered or usage.wall_s <= 0:
+        return f"{name}: nothing measured"
+    figures = growth.usage_figures(usage, per=answered)
+    machine = (
+        f"{usage.machine_s * 1000 / answered:.2f} ms" if usage.machine_s is not None else "unknown"
+    )
+    return (
+        f"{name}: {growth.groups_cell(figures['ms_per'])}; machine {machine};"
+        f" first to run out: {figures['first']}"
+    )
 
 
 # --- the world --------------------------------------------------------------------------

@@ -114,3 +114,21 @@ def test_this_process_cpu_is_read_from_proc():
     assert cpu_seconds(os.getpid()) > before
     assert os.getpid() in tree(os.getpid())
     assert cpu_seconds(2**22 + 12345) is None  # no such process
+
+
+def test_the_feed_case_prints_what_a_request_costs_each_group_and_the_machine():
+    from bench.cases.feed import cpu_line
+
+    usage = Usage(
+        wall_s=10.0,
+        seconds={"server": 8.0, "postgres": 4.0, "redis": 0.5, "load": 1.0},
+        hottest={"server": 2.5, "postgres": 1.0, "redis": 0.5, "load": 1.0},
+        processes={"server": 5, "postgres": 4, "redis": 1, "load": 1},
+        machine_s=18.0,
+    )
+    line = cpu_line("feed/page GET /", usage, answered=1000)
+    # 8 s of server CPU over 1,000 answers is 8 ms each; the machine's 18 s, 18 ms each
+    assert line.startswith("feed/page GET /: 8.00 / 4.00 / 0.50 / 1.00; machine 18.00 ms;")
+    verdict = first_to_run_out(usage, growth.cores(), growth.SINGLE).text()
+    assert line.endswith(f"; first to run out: {verdict}")
+    assert cpu_line("feed/page GET /", usage, answered=0) == "feed/page GET /: nothing measured"
