@@ -28,6 +28,11 @@ the fan-out model now (posts/inbox.py), with the pull model as its fallback:
 - per-person cache: a page served whole from Redis — only a hit when the same person
   asks again within the TTL (≤ 5 s for the freshness promise).
 
+After the table, each load's CPU per answered request is printed: the servers',
+PostgreSQL's, Redis's and the load process's, the machine's busy time, and what ran out
+first (bench/resources.py). Rate × the machine's figure, against the cores, says whether a
+load fits a machine of any speed; the latencies alone do not.
+
 Run alone: `python -m bench feed [--rate R] [--duration D] [--workers W]`.
 """
 
