@@ -42,7 +42,9 @@ import sys
 import time
 import uuid
 
+from bench import growth
 from bench.harness import Bench, Result, Server, get
+from bench.resources import tree
 
 DESCRIPTION = "feed API, home page and badges at 100 rps for 30 s, 10k people / 200k posts"
 
@@ -104,9 +106,6 @@ def _metered(own: Bench, server: Server, name: str, requests) -> tuple[Result, s
     on a machine of any speed, and what ran out first."""
     from django.conf import settings
 
-    from bench import growth
-    from bench.resources import tree
-
     database_url = server.env["DATABASE_URL"]
     load = growth.born_from_now(os.getpid())
     with growth.meter(lambda: tree(server.process.pid), database_url, settings.REDIS_URL,
@@ -118,8 +117,6 @@ def _metered(own: Bench, server: Server, name: str, requests) -> tuple[Result, s
 
 def cpu_line(name: str, usage, answered: int) -> str:
     """ "name: server / PG / Redis / load ms a request; machine ms; first to run out"."""
-    from bench import growth
-
     if not answered or usage.wall_s <= 0:
         return f"{name}: nothing measured"
     figures = growth.usage_figures(usage, per=answered)
