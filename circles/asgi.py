@@ -1,13 +1,18 @@
 """ASGI entry point: Django for HTTP, Channels for /ws/ (served by uvicorn)."""
 
+import asyncio
+import contextlib
 import gc
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
-from django.urls import get_resolver
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse
+from django.urls import get_resolver, set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "circles.settings")
 django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
@@ -40,17 +45,19 @@ class RequestThreads:
 
 
 class SyncChainASGIHandler(ASGIHandler):
-    """Django's ASGI handler with the middleware chain and the view run in one hop to a
-    thread.
+    """Django's ASGI handler with all of a request's sync work in one hop to a thread.
 
-    Django builds an ASGI app's middleware chain for async: a sync-only middleware
-    (django-ratelimit's) splits it, each split is a hop between the event loop and a
-    thread, and the sync view is one more. With one hop, the uvicorn workers serving the
-    feed API at 60 rps used 88/75 % of a core instead of 103/91 % (alternating runs on the
-    bench VM). Every view and middleware here is sync, so the chain is built
-    sync and run in one sync_to_async call, in the request's own thread as Django does
-    (ThreadSensitiveContext) — async_to_sync inside it (circles.realtime.publish) still
-    reaches the server's event loop."""
+    Django's own handle() hops from the event loop to the request's thread three times
+    (request_started's receivers, the middleware chain and view, the response's close,
+    which sends request_finished) and runs two tasks a request to watch for a disconnect;
+    and it builds an ASGI app's middleware chain for async, where a sync-only middleware
+    (django-ratelimit's) splits it into more hops. Here the chain is built sync, and
+    request_started, the request, the chain and view, and the close of a response whose
+    bytes are all there run in one sync_to_async call, in the request's own thread as
+    Django does it (ThreadSensitiveContext); async_to_sync inside it
+    (circles.realtime.publish) still reaches the server's event loop. A streaming
+    response (media files, downloads) is sent as Django sends it, stopped when the client
+    goes away, and closed after its last chunk. Figures: README, "The framework's floor"."""
 
     def __init__(self, *, idle_threads: int = 32):
         super().__init__()
@@ -67,8 +74,51 @@ class SyncChainASGIHandler(ASGIHandler):
         finally:
             self.threads.give_back(executor)
 
-    async def get_response_async(self, request):
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        try:
+            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            if response.streaming:
+                await self._stream(response, receive, send)
+            else:
+                await self.send_response(response, send)
+        finally:
+            body_file.close()
+
+    def _respond(self, scope, body_file):
+        """The response to a request, in its thread: what Django's handle() does across
+        its hops. A response that is all bytes is closed here (request_finished: the
+        database connection goes back to the pool) before those bytes are sent."""
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        response = error_response if request is None else self.get_response(request)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size  # the ASGI server chunks further
+        if not response.streaming:
+            response.close()
+        return response
+
+    async def _stream(self, response, receive, send):
+        """Send a streaming response while watching for the client to leave (then the
+        sending stops), and close it afterwards in the request's thread, as Django does."""
+        tasks = [
+            asyncio.create_task(self.listen_for_disconnect(receive)),
+            asyncio.create_task(self.send_response(response, send)),
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                    await task
+        finally:
+            await sync_to_async(response.close, thread_sensitive=True)()
 
 
 django_asgi_app = SyncChainASGIHandler()
