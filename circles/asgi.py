@@ -113,8 +113,8 @@ class SyncChainASGIHandler(ASGIHandler):
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in tasks:
-                if not task.done():
-                    task.cancel()
+                task.cancel()  # the one still running: done ones ignore it
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, RequestAborted):
                     await task
         finally:
