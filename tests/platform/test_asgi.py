@@ -174,6 +174,8 @@ def test_a_page_sends_each_request_signal_once_in_its_thread_before_its_bytes():
     assert events[1][2] == 0 and len(sent) >= 2
 
 
+# Django serves a FileResponse over ASGI by reading its sync file whole, and says so
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators")
 @override_settings(ROOT_URLCONF="tests.platform.asgi_urls")
 @pytest.mark.django_db(transaction=True)
 def test_a_file_is_streamed_whole_and_closed_after_its_last_chunk():
