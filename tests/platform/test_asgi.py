@@ -61,23 +61,31 @@ def test_a_request_passes_every_middleware():
     assert status == 401  # the API's auth, through the same chain
 
 
-def _threads_of_requests():
-    """The thread each request's sync code ran in (request_started's receivers run
-    there), recorded through Django's own signal."""
-    from django.core.signals import request_started
+def _record_signals(events: list, sent: list):
+    """Record request_started and request_finished, through Django's own signals, as
+    (name, the thread the request's sync code ran in, messages sent by then); returns
+    the function that stops recording."""
 
-    seen = []
+    def started(**kwargs):
+        events.append(("started", threading.get_ident(), len(sent)))
 
-    def record(**kwargs):
-        seen.append(threading.get_ident())
+    def finished(**kwargs):
+        events.append(("finished", threading.get_ident(), len(sent)))
 
-    request_started.connect(record, weak=False)
-    return seen, lambda: request_started.disconnect(record)
+    request_started.connect(started, weak=False)
+    request_finished.connect(finished, weak=False)
+
+    def stop():
+        request_started.disconnect(started)
+        request_finished.disconnect(finished)
+
+    return stop
 
 
 @pytest.mark.django_db(transaction=True)
 def test_requests_one_after_another_reuse_one_thread_not_the_loops():
-    seen, stop = _threads_of_requests()
+    events = []
+    stop = _record_signals(events, sent=[])
 
     async def three():
         for _ in range(3):
@@ -88,14 +96,13 @@ def test_requests_one_after_another_reuse_one_thread_not_the_loops():
         loop_thread = async_to_sync(three)()
     finally:
         stop()
+    seen = [thread for name, thread, _ in events if name == "started"]
     assert len(seen) == 3 and len(set(seen)) == 1
     assert seen[0] != loop_thread
 
 
 @pytest.mark.django_db(transaction=True)
 def test_requests_at_the_same_time_each_have_a_thread_of_their_own():
-    from django.core.signals import request_started
-
     second_started = threading.Event()
     arrivals, waited = [], []
     lock = threading.Lock()
@@ -132,26 +139,6 @@ def test_threads_beyond_those_kept_idle_are_shut_down():
     assert threads.borrow() is first  # kept, and lent again
     with pytest.raises(RuntimeError):
         second.submit(int)  # shut down
-
-
-def _record_signals(events: list, sent: list):
-    """Record request_started and request_finished as (name, thread, messages sent by
-    then); returns the function that stops recording."""
-
-    def started(**kwargs):
-        events.append(("started", threading.get_ident(), len(sent)))
-
-    def finished(**kwargs):
-        events.append(("finished", threading.get_ident(), len(sent)))
-
-    request_started.connect(started, weak=False)
-    request_finished.connect(finished, weak=False)
-
-    def stop():
-        request_started.disconnect(started)
-        request_finished.disconnect(finished)
-
-    return stop
 
 
 @pytest.mark.django_db(transaction=True)
